@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    DOCUMENTATION = r"""
+options:
+  workspaces:
+    description:
+      - Absolute paths of the workspaces whose C(.kiro/) directory is managed.
+      - One task configures every workspace of the host.
+    type: list
+    elements: path
+    default: []
+  kiro_home:
+    description:
+      - The user-level Kiro directory (usually C(~/.kiro)). Managed as well when given.
+    type: path
+  create_workspaces:
+    description:
+      - Create a workspace directory that does not exist yet, instead of failing.
+      - Off by default so a mistyped path in O(workspaces) is an error, not a new tree.
+    type: bool
+    default: false
+notes:
+  - Every file is planned before any is written; an existing file that does not parse
+    fails the task, naming the file, and nothing is changed.
+  - Writes are atomic (temporary file, fsync, rename) and keep the file's mode;
+    files holding MCP C(env) or C(headers) values are written with mode 0600.
+  - Keys and entries this module does not manage are preserved.
+"""
+
+    CHECK_DIFF = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly the files a real run changes.
+  diff_mode:
+    support: full
+    description: Shows each changed file before and after, with env and header values masked.
+"""
+
+    PURGE = r"""
+options:
+  purge:
+    description:
+      - Remove entries of this kind that are not listed (files for steering, hooks and agents;
+        servers for MCP; rules for permissions) in every targeted root.
+    type: bool
+    default: false
+"""

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kiro CLI custom agents: ``.kiro/agents/<name>.json`` (workspace) or ``~/.kiro/agents/``."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+import re
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, redact
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
+
+SUBDIR = "agents"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+AGENT_HOOK_TRIGGERS = ("agentSpawn", "userPromptSubmit", "preToolUse", "postToolUse", "stop")
+_LISTS = ("tools", "allowedTools", "resources")
+_MAPS = ("mcpServers", "toolAliases", "toolsSettings", "hooks")
+
+
+def validate_spec(spec, item):
+    if not isinstance(spec, dict):
+        raise KiroValidationError(item, "must be a mapping")
+    name = spec.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise KiroValidationError(item, "name %r must be a file stem such as 'aws-readonly'" % (name,))
+    item = "agent %s" % name
+    state = spec.get("state") or "present"
+    if state not in ("present", "absent"):
+        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    if state == "absent":
+        return {"name": name, "state": state}
+    config = spec.get("config")
+    if not isinstance(config, dict):
+        raise KiroValidationError(item, "config (the agent's JSON document) is required")
+    config = copy.deepcopy(config)
+    if config.setdefault("name", name) != name:
+        raise KiroValidationError(item, "config.name %r differs from the agent name" % config["name"])
+    for key in _LISTS:
+        if key in config and (not isinstance(config[key], list) or not all(isinstance(v, str) for v in config[key])):
+            raise KiroValidationError(item, "%s must be a list of strings" % key)
+    for key in _MAPS:
+        if key in config and not isinstance(config[key], dict):
+            raise KiroValidationError(item, "%s must be a mapping" % key)
+    if "*" in config.get("allowedTools", []):
+        raise KiroValidationError(item, "allowedTools may not contain '*' (Kiro rejects it); list the tools")
+    for trigger, entries in (config.get("hooks") or {}).items():
+        if trigger not in AGENT_HOOK_TRIGGERS:
+            raise KiroValidationError(item, "unknown agent hook trigger %r; use one of %s" % (trigger, ", ".join(AGENT_HOOK_TRIGGERS)))
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("command") for e in entries):
+            raise KiroValidationError(item, "hooks.%s must be a list of {command, matcher, timeout_ms}" % trigger)
+    return {"name": name, "state": state, "config": config}
+
+
+def validate_specs(specs):
+    out = []
+    seen = set()
+    for index, spec in enumerate(specs or []):
+        norm = validate_spec(spec, "agents[%d]" % index)
+        if norm["name"] in seen:
+            raise KiroValidationError("agent %s" % norm["name"], "is listed twice")
+        seen.add(norm["name"])
+        out.append(norm)
+    return out
+
+
+def parse(text, path="<agent>"):
+    return fileio.load_json_object(path, text)
+
+
+def render(doc):
+    return fileio.dump_json(doc)
+
+
+def read(path):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return None, None
+    return data, parse(fileio.decode_text(path, data), path)
+
+
+def plan(root, specs, purge=False):
+    directory = root.join(SUBDIR)
+    changes = []
+    managed = set()
+    for spec in specs:
+        path = os.path.join(directory, spec["name"] + ".json")
+        managed.add(os.path.basename(path))
+        before, existing = read(path)
+        if spec["state"] == "absent":
+            if before is not None:
+                changes.append(fileio.FileChange(path, before, None, items=[spec["name"]]))
+            continue
+        want = copy.deepcopy(existing) if existing else {}
+        want.update(copy.deepcopy(spec["config"]))
+        after = before if existing == want else render(want)
+        mode = fileio.SECRET_MODE if redact.holds_secrets(want) else None
+        changes.append(fileio.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
+    if purge and os.path.isdir(directory):
+        for entry in sorted(os.listdir(directory)):
+            if entry.endswith(".json") and entry not in managed:
+                path = os.path.join(directory, entry)
+                changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry[:-5]]))
+    return changes
+
+
+def describe(root):
+    directory = root.join(SUBDIR)
+    out = []
+    if not os.path.isdir(directory):
+        return out
+    for entry in sorted(os.listdir(directory)):
+        if not entry.endswith(".json"):
+            continue
+        path = os.path.join(directory, entry)
+        _, doc = read(path)
+        out.append({"name": entry[:-5], "path": path, "allowed_tools": list(doc.get("allowedTools") or []),
+                    "tools": list(doc.get("tools") or []), "mcp_servers": sorted(doc.get("mcpServers") or {})})
+    return out

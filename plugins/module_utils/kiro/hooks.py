@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Agent hooks, in both of Kiro's forms.
+
+classic: ``.kiro/hooks/<name>.kiro.hook``, one JSON hook per file
+  {"name", "description", "version": "1", "enabled", "when": {"type", "patterns"|"toolTypes"},
+   "then": {"type": "askAgent"|"runCommand", "prompt"|"command"}}
+v1 (2026): ``.kiro/hooks/<name>.json`` = {"version": "v1", "hooks": [{"name", "trigger",
+  "matcher", "action": {"type": "agent"|"command", "prompt"|"command"}, "timeout", "enabled"}]}
+
+A desired hook is written in the classic vocabulary (when/then) or with v1 trigger
+names; it is rendered in the format chosen by the caller.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import fnmatch
+import os
+import re
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
+
+SUBDIR = "hooks"
+FORMATS = ("classic", "v1")
+CLASSIC_SUFFIX = ".kiro.hook"
+V1_SUFFIX = ".json"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+CLASSIC_TO_V1 = {
+    "fileEdited": "PostFileSave",
+    "fileCreated": "PostFileCreate",
+    "fileDeleted": "PostFileDelete",
+    "userTriggered": "Manual",
+    "promptSubmit": "UserPromptSubmit",
+    "agentStop": "Stop",
+    "preToolUse": "PreToolUse",
+    "postToolUse": "PostToolUse",
+    "preTaskExecution": "PreTaskExec",
+    "postTaskExecution": "PostTaskExec",
+}
+V1_TO_CLASSIC = dict((v, k) for k, v in CLASSIC_TO_V1.items())
+V1_ONLY = ("SessionStart",)
+FILE_TRIGGERS = ("fileEdited", "fileCreated", "fileDeleted")
+TOOL_TRIGGERS = ("preToolUse", "postToolUse")
+TOOL_TYPES = {
+    "read": ["fs_read", "grep", "glob", "code"],
+    "write": ["fs_write"],
+    "shell": ["execute_bash"],
+    "web": ["web_search", "web_fetch"],
+    "spec": ["spec"],
+}
+ACTION_CLASSIC_TO_V1 = {"askAgent": "agent", "runCommand": "command"}
+ACTION_V1_TO_CLASSIC = dict((v, k) for k, v in ACTION_CLASSIC_TO_V1.items())
+
+
+def glob_regex(patterns):
+    """One regex matching any of the globs (for the v1 ``matcher``)."""
+    parts = []
+    for pattern in patterns:
+        rx = fnmatch.translate(pattern.replace("**/", "\0"))
+        parts.append(rx.replace("\0", "(?:.*/)?"))
+    return "|".join(parts)
+
+
+def validate_spec(spec, item):
+    if not isinstance(spec, dict):
+        raise KiroValidationError(item, "must be a mapping")
+    name = spec.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise KiroValidationError(item, "name %r must be a file stem such as 'cost-optimization'" % (name,))
+    item = "hook %s" % name
+    state = spec.get("state") or "present"
+    if state not in ("present", "absent"):
+        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    if state == "absent":
+        return {"name": name, "state": state}
+    when = spec.get("when")
+    then = spec.get("then")
+    if not isinstance(when, dict) or not when.get("type"):
+        raise KiroValidationError(item, "when.type (the trigger) is required")
+    trigger = when["type"]
+    if trigger in V1_TO_CLASSIC:
+        trigger = V1_TO_CLASSIC[trigger]
+    if trigger not in CLASSIC_TO_V1 and trigger not in V1_ONLY:
+        raise KiroValidationError(item, "unknown trigger %r; use one of %s" % (
+            when["type"], ", ".join(sorted(list(CLASSIC_TO_V1) + list(V1_TO_CLASSIC) + list(V1_ONLY)))))
+    patterns = when.get("patterns")
+    if trigger in FILE_TRIGGERS:
+        if not patterns or not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+            raise KiroValidationError(item, "trigger %s needs when.patterns, a list of globs" % trigger)
+    elif patterns:
+        raise KiroValidationError(item, "when.patterns is only for file triggers (%s)" % ", ".join(FILE_TRIGGERS))
+    tool_types = when.get("toolTypes", when.get("tool_types"))
+    if tool_types is not None:
+        if trigger not in TOOL_TRIGGERS:
+            raise KiroValidationError(item, "when.toolTypes is only for tool triggers (preToolUse, postToolUse)")
+        bad = [t for t in tool_types if t not in TOOL_TYPES and not str(t).startswith("@")]
+        if bad:
+            raise KiroValidationError(item, "unknown toolTypes %s; use %s or @mcp-server" % (bad, ", ".join(TOOL_TYPES)))
+    if not isinstance(then, dict):
+        raise KiroValidationError(item, "then (the action) is required")
+    action = ACTION_V1_TO_CLASSIC.get(then.get("type"), then.get("type"))
+    if action == "askAgent":
+        if not then.get("prompt"):
+            raise KiroValidationError(item, "then.type askAgent needs then.prompt")
+        payload = {"type": "askAgent", "prompt": then["prompt"]}
+    elif action == "runCommand":
+        if not then.get("command"):
+            raise KiroValidationError(item, "then.type runCommand needs then.command")
+        payload = {"type": "runCommand", "command": then["command"]}
+    else:
+        raise KiroValidationError(item, "then.type must be askAgent or runCommand, not %r" % (then.get("type"),))
+    enabled = spec.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise KiroValidationError(item, "enabled must be true or false")
+    timeout = spec.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
+        raise KiroValidationError(item, "timeout must be a positive number of seconds")
+    norm_when = {"type": trigger}
+    if patterns:
+        norm_when["patterns"] = list(patterns)
+    if tool_types is not None:
+        norm_when["toolTypes"] = list(tool_types)
+    return {
+        "name": name, "state": state, "title": spec.get("title") or name,
+        "description": spec.get("description") or "", "enabled": enabled,
+        "when": norm_when, "then": payload, "matcher": when.get("matcher"), "timeout": timeout,
+    }
+
+
+def validate_specs(specs, hook_format="classic"):
+    if hook_format not in FORMATS:
+        raise KiroValidationError("hooks_format", "must be one of %s, not %r" % (", ".join(FORMATS), hook_format))
+    out = []
+    seen = set()
+    for index, spec in enumerate(specs or []):
+        norm = validate_spec(spec, "hooks[%d]" % index)
+        if norm["name"] in seen:
+            raise KiroValidationError("hook %s" % norm["name"], "is listed twice")
+        if hook_format == "classic" and norm.get("when", {}).get("type") in V1_ONLY:
+            raise KiroValidationError("hook %s" % norm["name"], "trigger %s exists only in the v1 hook format" % norm["when"]["type"])
+        seen.add(norm["name"])
+        out.append(norm)
+    return out
+
+
+def classic_entry(spec):
+    return {"name": spec["title"], "description": spec["description"], "version": "1",
+            "enabled": spec["enabled"], "when": dict(spec["when"]), "then": dict(spec["then"])}
+
+
+def v1_entry(spec):
+    when = spec["when"]
+    trigger = CLASSIC_TO_V1.get(when["type"], when["type"])
+    entry = {"name": spec["name"], "trigger": trigger}
+    matcher = spec.get("matcher")
+    if not matcher and when.get("patterns"):
+        matcher = glob_regex(when["patterns"])
+    if not matcher and when.get("toolTypes"):
+        tools = []
+        for tool_type in when["toolTypes"]:
+            tools.extend(TOOL_TYPES.get(tool_type, [tool_type]))
+        matcher = "^(%s)$" % "|".join(re.escape(t) for t in tools)
+    if matcher:
+        entry["matcher"] = matcher
+    then = spec["then"]
+    action = {"type": ACTION_CLASSIC_TO_V1[then["type"]]}
+    action["prompt" if then["type"] == "askAgent" else "command"] = then.get("prompt") or then.get("command")
+    entry["action"] = action
+    if spec.get("timeout"):
+        entry["timeout"] = spec["timeout"]
+    entry["enabled"] = spec["enabled"]
+    return entry
+
+
+def parse_classic(text, path="<hook>"):
+    doc = fileio.load_json_object(path, text)
+    for key in ("when", "then"):
+        if key in doc and not isinstance(doc[key], dict):
+            raise KiroParseError(path, "%s must be an object" % key)
+    return doc
+
+
+def parse_v1(text, path="<hooks.json>"):
+    doc = fileio.load_json_object(path, text)
+    hooks = doc.get("hooks", [])
+    if not isinstance(hooks, list) or not all(isinstance(h, dict) for h in hooks):
+        raise KiroParseError(path, "hooks must be a list of objects")
+    return doc
+
+
+def render(doc):
+    return fileio.dump_json(doc)
+
+
+def _read(path, parser):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return None, None
+    return data, parser(fileio.decode_text(path, data), path)
+
+
+def _change(path, before, existing, want, name):
+    after = before if existing == want else render(want)
+    return fileio.FileChange(path, before, after, items=[name])
+
+
+def plan(root, specs, hook_format="classic", purge=False):
+    directory = root.join(SUBDIR)
+    changes = []
+    owned = set()
+    for spec in specs:
+        name = spec["name"]
+        classic_path = os.path.join(directory, name + CLASSIC_SUFFIX)
+        v1_path = os.path.join(directory, name + V1_SUFFIX)
+        owned.update((os.path.basename(classic_path), os.path.basename(v1_path)))
+        keep, other = (classic_path, v1_path) if hook_format == "classic" else (v1_path, classic_path)
+        if spec["state"] == "absent":
+            for path in (classic_path, v1_path):
+                before = fileio.read_bytes(path)
+                if before is not None:
+                    changes.append(fileio.FileChange(path, before, None, items=[name]))
+            continue
+        if hook_format == "classic":
+            before, existing = _read(keep, parse_classic)
+            want = copy.deepcopy(existing) if existing else {}
+            want.update(classic_entry(spec))
+        else:
+            before, existing = _read(keep, parse_v1)
+            want = copy.deepcopy(existing) if existing else {"version": "v1", "hooks": []}
+            want["version"] = "v1"
+            entry = v1_entry(spec)
+            for index, hook in enumerate(want["hooks"]):
+                if hook.get("name") == name:
+                    merged = dict(hook)
+                    merged.update(entry)
+                    want["hooks"][index] = merged
+                    break
+            else:
+                want["hooks"].append(entry)
+        changes.append(_change(keep, before, existing, want, name))
+        # The same hook left in the other format would fire twice.
+        other_before = fileio.read_bytes(other)
+        if other_before is not None:
+            changes.append(fileio.FileChange(other, other_before, None, items=[name]))
+    if purge and os.path.isdir(directory):
+        for entry in sorted(os.listdir(directory)):
+            if entry in owned or not (entry.endswith(CLASSIC_SUFFIX) or entry.endswith(V1_SUFFIX)):
+                continue
+            path = os.path.join(directory, entry)
+            changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry]))
+    return changes
+
+
+def hook_files(root):
+    directory = root.join(SUBDIR)
+    if not os.path.isdir(directory):
+        return []
+    out = []
+    for entry in sorted(os.listdir(directory)):
+        path = os.path.join(directory, entry)
+        if entry.endswith(CLASSIC_SUFFIX):
+            out.append(("classic", path))
+        elif entry.endswith(V1_SUFFIX):
+            out.append(("v1", path))
+    return out
+
+
+def describe(root):
+    hooks = []
+    for fmt, path in hook_files(root):
+        if fmt == "classic":
+            _, doc = _read(path, parse_classic)
+            hooks.append({"name": os.path.basename(path)[:-len(CLASSIC_SUFFIX)], "title": doc.get("name"),
+                          "format": fmt, "path": path, "enabled": doc.get("enabled", True) is not False,
+                          "trigger": (doc.get("when") or {}).get("type"),
+                          "action": (doc.get("then") or {}).get("type")})
+        else:
+            _, doc = _read(path, parse_v1)
+            for hook in doc.get("hooks", []):
+                hooks.append({"name": hook.get("name"), "title": hook.get("name"), "format": fmt, "path": path,
+                              "enabled": hook.get("enabled", True) is not False, "trigger": hook.get("trigger"),
+                              "action": (hook.get("action") or {}).get("type")})
+    return hooks

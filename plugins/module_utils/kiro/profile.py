@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A profile: the whole desired Kiro configuration of a host, applied in one plan.
+
+  steering / hooks / mcp_servers / agents  -> every workspace's .kiro/
+  user: {steering, hooks, mcp_servers, agents} -> kiro_home
+  autonomy -> each workspace's settings.json (+ user_settings) and kiro_home's permissions.yaml
+
+Everything is validated before any file is read for planning, and every file
+is planned before any is written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, hooks, mcp, steering
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+
+KINDS = ("steering", "hooks", "mcp_servers", "agents")
+
+
+def _validate_kinds(data, hooks_format, where):
+    data = data or {}
+    if not isinstance(data, dict):
+        raise KiroValidationError(where, "must be a mapping")
+    return {
+        "steering": steering.validate_specs(data.get("steering")),
+        "hooks": hooks.validate_specs(data.get("hooks"), hooks_format),
+        "mcp_servers": mcp.validate_servers(data.get("mcp_servers")),
+        "agents": agents.validate_specs(data.get("agents")),
+    }
+
+
+def validate(profile, hooks_format="classic"):
+    if not isinstance(profile, dict):
+        raise KiroValidationError("profile", "must be a mapping")
+    unknown = sorted(set(k for k, v in profile.items() if v is not None) - set(KINDS) - {"user", "autonomy"})
+    if unknown:
+        raise KiroValidationError("profile", "unknown section(s) %s; expected %s, user, autonomy"
+                                  % (", ".join(unknown), ", ".join(KINDS)))
+    user = profile.get("user") or {}
+    unknown = sorted(set(k for k, v in user.items() if v is not None) - set(KINDS))
+    if unknown:
+        raise KiroValidationError("profile.user", "unknown section(s) %s" % ", ".join(unknown))
+    return {
+        "workspace": _validate_kinds(profile, hooks_format, "profile"),
+        "user": _validate_kinds(user, hooks_format, "profile.user"),
+        "autonomy": autonomy.validate_spec(profile.get("autonomy")),
+        "hooks_format": hooks_format,
+    }
+
+
+def plan_kinds(root, kinds, hooks_format, purge):
+    changes = []
+    changes.extend(steering.plan(root, kinds["steering"], purge=purge))
+    changes.extend(hooks.plan(root, kinds["hooks"], hook_format=hooks_format, purge=purge))
+    if kinds["mcp_servers"] or purge:
+        changes.extend(mcp.plan(root, kinds["mcp_servers"], purge=purge))
+    changes.extend(agents.plan(root, kinds["agents"], purge=purge))
+    return changes
+
+
+def plan(roots, validated, user_settings=None, purge=False):
+    result = Plan()
+    for root in roots:
+        kinds = validated["workspace"] if root.scope == "workspace" else validated["user"]
+        result.extend(plan_kinds(root, kinds, validated["hooks_format"], purge))
+    result.extend(autonomy.plan(roots, validated["autonomy"], user_settings=user_settings, purge=purge))
+    return result
+
+
+def summary(validated):
+    """Names of what the profile manages, for reports (no secrets)."""
+    out = {}
+    for scope in ("workspace", "user"):
+        kinds = validated[scope]
+        out[scope] = {
+            "steering": [s["name"] for s in kinds["steering"]],
+            "hooks": [h["name"] for h in kinds["hooks"]],
+            "mcp_servers": [name for name, _, _ in kinds["mcp_servers"]],
+            "agents": [a["name"] for a in kinds["agents"]],
+        }
+    return out

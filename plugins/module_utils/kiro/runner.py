@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn a module's arguments into a plan, apply it (unless check mode), report.
+
+Modules pass their AnsibleModule object in; nothing here imports Ansible, so
+the logic is testable as plain Python.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan, roots_for
+
+
+def roots(module):
+    params = module.params
+    return roots_for(params.get("workspaces"), params.get("kiro_home"), create=params.get("create_workspaces"))
+
+
+def run_plan(module, build, **extra):
+    """``build()`` returns a Plan or a list of FileChanges. Exits the module."""
+    try:
+        plan = build()
+        if not isinstance(plan, Plan):
+            changes, plan = plan, Plan()
+            plan.extend(changes)
+        plan.apply(check_mode=module.check_mode)
+    except KiroError as exc:
+        module.fail_json(msg=str(exc))
+    except (OSError, IOError) as exc:
+        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or "I/O error", os.strerror(exc.errno) if exc.errno else exc))
+    result = plan.result()
+    result.update(extra)
+    if module._diff:
+        result["diff"] = plan.diffs()
+    module.exit_json(**result)
+
+
+def plan_roots(module, planner):
+    """A Plan with ``planner(root)``'s changes for every targeted root."""
+    plan = Plan()
+    for root in roots(module):
+        plan.extend(planner(root))
+    return plan

@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VS Code-style ``settings.json`` (JSON with comments) holding Kiro's IDE keys.
+
+Kiro reads ``kiroAgent.agentAutonomy`` (Autopilot | Supervised) and
+``kiroAgent.trustedCommands`` (command prefixes, or "*") from it. Comments and
+trailing commas are accepted when reading; a rewrite drops comments (the
+snapshot taken before every change keeps the original bytes).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+
+AUTONOMY_KEY = "kiroAgent.agentAutonomy"
+TRUSTED_KEY = "kiroAgent.trustedCommands"
+DENYLIST_KEY = "kiroAgent.commandDenylist"
+AUTONOMY_VALUES = ("Autopilot", "Supervised")
+
+
+def strip_jsonc(text):
+    """Remove // and /* */ comments and trailing commas outside strings."""
+    out = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        ch = text[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+            i += 1
+            continue
+        if ch == '"':
+            in_string = True
+            out.append(ch)
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch == ",":
+            j = i + 1
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            if j < n and text[j] in "}]":
+                i += 1
+            else:
+                out.append(ch)
+                i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def parse(text, path="<settings.json>"):
+    if not text.strip():
+        return {}
+    return fileio.load_json_object(path, strip_jsonc(text))
+
+
+def render(doc):
+    return fileio.dump_json(doc)
+
+
+def read(path):
+    data = fileio.read_bytes(path)
+    if data is None:
+        return None, None
+    return data, parse(fileio.decode_text(path, data), path)
+
+
+def describe(doc):
+    doc = doc or {}
+    return {"agent_autonomy": doc.get(AUTONOMY_KEY), "trusted_commands": list(doc.get(TRUSTED_KEY) or []),
+            "command_denylist": list(doc.get(DENYLIST_KEY) or [])}

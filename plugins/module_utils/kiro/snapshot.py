@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Snapshots: a byte-exact archive of a host's managed Kiro files, and restore.
+
+An archive ``<id>.tar.gz`` holds ``manifest.json`` (path, sha256, size and mode
+of every file, and the directories that were scanned) and the files' bytes.
+A sidecar ``<id>.manifest.json`` makes listing cheap. Archives are 0600 in a
+0700 directory: MCP env values live in them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import tarfile
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
+
+KIRO_SUBDIRS = ("steering", "hooks", "settings", "agents")
+ARCHIVE_SUFFIX = ".tar.gz"
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def managed_locations(roots, user_settings=None, extra_files=None):
+    """(directories, files) whose contents a snapshot covers."""
+    directories, files = [], []
+    for root in roots:
+        directories.extend(root.join(sub) for sub in KIRO_SUBDIRS)
+        if root.scope == "workspace":
+            files.append(os.path.join(root.workspace, ".vscode", "settings.json"))
+    if user_settings:
+        files.append(os.path.expanduser(user_settings))
+    files.extend(extra_files or [])
+    return directories, files
+
+
+def collect(roots, user_settings=None, extra_files=None):
+    """Return (entries, scanned) where entries map path -> (bytes, mode)."""
+    directories, files = managed_locations(roots, user_settings, extra_files)
+    entries = {}
+    for directory in directories:
+        if not os.path.isdir(directory):
+            continue
+        for base, dirnames, filenames in os.walk(directory):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(base, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                data = fileio.read_bytes(path)
+                entries[path] = (data, fileio.current_mode(path))
+    for path in files:
+        if os.path.isfile(path):
+            entries[path] = (fileio.read_bytes(path), fileio.current_mode(path))
+    return entries, {"directories": directories, "files": files}
+
+
+def digest(entries):
+    hasher = hashlib.sha256()
+    for path in sorted(entries):
+        data, mode = entries[path]
+        hasher.update(("%s\0%s\0%o\n" % (path, sha256(data), mode)).encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def _manifests(snapshot_dir):
+    if not os.path.isdir(snapshot_dir):
+        return []
+    out = []
+    for entry in sorted(os.listdir(snapshot_dir)):
+        if entry.endswith(MANIFEST_SUFFIX):
+            with open(os.path.join(snapshot_dir, entry)) as handle:
+                try:
+                    out.append(json.load(handle))
+                except ValueError:
+                    continue
+    out.sort(key=lambda m: (m.get("created", ""), m.get("id", "")))
+    return out
+
+
+def list_snapshots(snapshot_dir):
+    return [{"id": m["id"], "created": m["created"], "digest": m["digest"], "label": m.get("label"),
+             "files": len(m["files"]), "archive": os.path.join(snapshot_dir, m["id"] + ARCHIVE_SUFFIX)}
+            for m in _manifests(snapshot_dir)]
+
+
+def latest(snapshot_dir):
+    manifests = _manifests(snapshot_dir)
+    return manifests[-1] if manifests else None
+
+
+def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_files=None,
+           check_mode=False, now=None):
+    """Take a snapshot unless the newest one already holds exactly these bytes.
+
+    Returns (changed, manifest, removed_ids).
+    """
+    entries, scanned = collect(roots, user_settings, extra_files)
+    current = digest(entries)
+    newest = latest(snapshot_dir)
+    if newest is not None and newest.get("digest") == current:
+        return False, newest, []
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    snap_id = "%s-%s" % (now.strftime("%Y%m%dT%H%M%S%fZ"), current[:12])
+    manifest = {
+        "id": snap_id, "created": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "digest": current, "label": label,
+        "scanned": scanned,
+        "files": [{"path": path, "sha256": sha256(data), "size": len(data), "mode": "%04o" % mode}
+                  for path, (data, mode) in sorted(entries.items())],
+    }
+    if check_mode:
+        return True, manifest, []
+    if not os.path.isdir(snapshot_dir):
+        os.makedirs(snapshot_dir, 0o700)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        _add(tar, "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+        for path, (data, _) in sorted(entries.items()):
+            _add(tar, "files" + path, data)
+    fileio.atomic_write(os.path.join(snapshot_dir, snap_id + ARCHIVE_SUFFIX), buf.getvalue(), fileio.SECRET_MODE)
+    fileio.atomic_write(os.path.join(snapshot_dir, snap_id + MANIFEST_SUFFIX),
+                        json.dumps(manifest, indent=2).encode("utf-8"), fileio.SECRET_MODE)
+    removed = prune_old(snapshot_dir, keep)
+    return True, manifest, removed
+
+
+def _add(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def prune_old(snapshot_dir, keep):
+    if not keep or keep <= 0:
+        return []
+    manifests = _manifests(snapshot_dir)
+    removed = []
+    for manifest in manifests[:-keep]:
+        for suffix in (ARCHIVE_SUFFIX, MANIFEST_SUFFIX):
+            path = os.path.join(snapshot_dir, manifest["id"] + suffix)
+            if os.path.exists(path):
+                os.unlink(path)
+        removed.append(manifest["id"])
+    return removed
+
+
+def load(snapshot_dir, snap_id=None):
+    """Return (manifest, {path: bytes}) with every file's sha256 verified."""
+    if snap_id in (None, "", "latest"):
+        newest = latest(snapshot_dir)
+        if newest is None:
+            raise KiroValidationError("snapshot", "no snapshot in %s to restore" % snapshot_dir)
+        snap_id = newest["id"]
+    archive = os.path.join(snapshot_dir, snap_id + ARCHIVE_SUFFIX)
+    if not os.path.isfile(archive):
+        raise KiroValidationError("snapshot %s" % snap_id, "archive %s not found" % archive)
+    with tarfile.open(archive, "r:gz") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read().decode("utf-8"))
+        blobs = {}
+        for entry in manifest["files"]:
+            data = tar.extractfile("files" + entry["path"]).read()
+            if sha256(data) != entry["sha256"]:
+                raise KiroError("%s: %s does not match its sha256 in the manifest; the archive is damaged"
+                                % (archive, entry["path"]))
+            blobs[entry["path"]] = data
+    return manifest, blobs
+
+
+def restore_plan(snapshot_dir, snap_id=None, prune=False):
+    """FileChanges that put back exactly the snapshot's bytes and modes.
+
+    Files that exist now but did not when the snapshot was taken are removed
+    only with ``prune`` (and only inside the directories the snapshot scanned).
+    """
+    manifest, blobs = load(snapshot_dir, snap_id)
+    changes = []
+    for entry in manifest["files"]:
+        path = entry["path"]
+        changes.append(fileio.FileChange(path, fileio.read_bytes(path), blobs[path], mode=int(entry["mode"], 8),
+                                         items=[manifest["id"]]))
+    if prune:
+        known = set(blobs)
+        scanned = manifest.get("scanned") or {}
+        for directory in scanned.get("directories", []):
+            if not os.path.isdir(directory):
+                continue
+            for base, _, filenames in os.walk(directory):
+                for name in sorted(filenames):
+                    path = os.path.join(base, name)
+                    if path not in known and os.path.isfile(path) and not os.path.islink(path):
+                        changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+        for path in scanned.get("files", []):
+            if path not in known and os.path.isfile(path):
+                changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+    return manifest, changes

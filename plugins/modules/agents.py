@@ -1,0 +1,74 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: agents
+short_description: Manage Kiro CLI custom agents for many workspaces at once
+version_added: 0.1.0
+description:
+  - Writes C(.kiro/agents/<name>.json) in every workspace of O(workspaces), and in
+    C(<kiro_home>/agents/) when O(kiro_home) is given.
+  - Refuses C("*") in C(allowedTools) and unknown agent hook triggers.
+  - Agents not listed are left alone unless O(purge=true).
+extends_documentation_fragment:
+  - kiro.platform.kinds.agents
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+  - kiro.platform.targets.purge
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: A read-only AWS triage agent for headless runs
+  kiro.platform.agents:
+    workspaces: "{{ kiro_workspaces }}"
+    agents:
+      - name: aws-readonly
+        config:
+          description: Read-only AWS/EKS triage
+          tools: [read, grep, "@eks"]
+          allowedTools: [read, grep, "@eks"]
+          mcpServers:
+            eks: {command: uvx, args: [awslabs.eks-mcp-server@latest]}
+          includeMcpJson: false
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and the items concerned.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, argspec, runner
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec.targets(agents=argspec.list_of(argspec.AGENT), purge=dict(type="bool", default=False)),
+        supports_check_mode=True,
+    )
+
+    def build():
+        specs = agents.validate_specs(module.params["agents"])
+        return runner.plan_roots(module, lambda root: agents.plan(root, specs, purge=module.params["purge"]))
+
+    runner.run_plan(module, build)
+
+
+if __name__ == "__main__":
+    main()

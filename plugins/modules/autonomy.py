@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: autonomy
+short_description: Manage Kiro's autonomy settings and permission rules
+version_added: 0.1.0
+description:
+  - Sets C(kiroAgent.agentAutonomy), C(kiroAgent.trustedCommands) and
+    C(kiroAgent.commandDenylist) (and other C(kiroAgent.*) keys) in the VS Code-style
+    C(settings.json) of every workspace of O(workspaces), and in O(user_settings) when given.
+  - Merges O(permissions) rules into C(<kiro_home>/settings/permissions.yaml) when
+    O(kiro_home) is given.
+  - C(settings.json) may contain comments; a rewrite drops them (the snapshot taken by the
+    kiro_config role keeps the original bytes).
+options:
+  agent_autonomy:
+    description: C(Supervised) (a human approves each change) or C(Autopilot). Unset keeps the current value.
+    type: str
+    choices: [Autopilot, Supervised]
+  trusted_commands:
+    description: Command prefixes the agent may run without asking. C([]) trusts none.
+    type: list
+    elements: str
+  command_denylist:
+    description: Command prefixes the agent may never run.
+    type: list
+    elements: str
+  settings:
+    description: Other C(kiroAgent.*) keys to set.
+    type: dict
+  permissions:
+    description: Rules for C(permissions.yaml); deny beats ask beats allow.
+    type: list
+    elements: dict
+    suboptions:
+      capability:
+        description: The capability, for example C(shell) or C(mcp).
+        type: str
+        required: true
+      match:
+        description: Pattern or list of patterns the rule applies to.
+        type: raw
+      exclude:
+        description: Pattern or list of patterns excluded from the rule.
+        type: raw
+      effect:
+        description: What Kiro does.
+        type: str
+        required: true
+        choices: [deny, ask, allow]
+  settings_file:
+    description: Path of settings.json relative to each workspace.
+    type: str
+    default: .vscode/settings.json
+  user_settings:
+    description: Path of the user-level settings.json to manage as well.
+    type: path
+extends_documentation_fragment:
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+  - kiro.platform.targets.purge
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: Supervised mode, nothing trusted, destructive shell denied
+  kiro.platform.autonomy:
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: ~/.kiro
+    agent_autonomy: Supervised
+    trusted_commands: []
+    command_denylist: ["terraform apply", "kubectl delete"]
+    permissions:
+      - {capability: shell, match: ["rm -rf *"], effect: deny}
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and the items concerned.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, autonomy, runner
+
+
+def main():
+    spec = argspec.targets(purge=dict(type="bool", default=False), user_settings=dict(type="path"))
+    spec.update(argspec.AUTONOMY)
+    spec["settings_file"] = dict(type="str", default=".vscode/settings.json")
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+
+    def build():
+        desired = autonomy.validate_spec(dict((k, params[k]) for k in argspec.AUTONOMY))
+        return autonomy.plan(runner.roots(module), desired, user_settings=params["user_settings"], purge=params["purge"])
+
+    runner.run_plan(module, build)
+
+
+if __name__ == "__main__":
+    main()

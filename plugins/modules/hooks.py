@@ -1,0 +1,90 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: hooks
+short_description: Manage Kiro agent hooks (classic or v1 form) for many workspaces at once
+version_added: 0.1.0
+description:
+  - Writes one file per hook in C(.kiro/hooks/) of every workspace of O(workspaces) (and
+    O(kiro_home) when given) - C(<name>.kiro.hook) in the classic IDE form, or
+    C(<name>.json) in the 2026 v1 form, a C(version) v1 document with a C(hooks) list.
+  - A managed hook found in the other form is removed so it does not run twice.
+  - Hooks not listed are left alone unless O(purge=true).
+options:
+  hooks_format:
+    description: Which of Kiro's hook file forms to write.
+    type: str
+    choices: [classic, v1]
+    default: classic
+extends_documentation_fragment:
+  - kiro.platform.kinds.hooks
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+  - kiro.platform.targets.purge
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: Ask the agent to review Terraform changes for cost
+  kiro.platform.hooks:
+    workspaces: "{{ kiro_workspaces }}"
+    hooks:
+      - name: cost-optimization
+        description: Review infrastructure changes for cost impact
+        when: {type: fileEdited, patterns: ["**/*.tf", "k8s/**/*.yaml"]}
+        then: {type: askAgent, prompt: "Estimate the cost impact of this change."}
+
+- name: Disable a hook everywhere (kept on disk)
+  kiro.platform.hooks:
+    workspaces: "{{ kiro_workspaces }}"
+    hooks:
+      - name: cost-optimization
+        enabled: false
+        when: {type: fileEdited, patterns: ["**/*.tf"]}
+        then: {type: askAgent, prompt: "Estimate the cost impact of this change."}
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and the items concerned.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, hooks, runner
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec.targets(
+            hooks=argspec.list_of(argspec.HOOK),
+            hooks_format=dict(type="str", choices=["classic", "v1"], default="classic"),
+            purge=dict(type="bool", default=False)),
+        supports_check_mode=True,
+    )
+    fmt = module.params["hooks_format"]
+
+    def build():
+        specs = hooks.validate_specs(module.params["hooks"], fmt)
+        return runner.plan_roots(module, lambda root: hooks.plan(root, specs, hook_format=fmt, purge=module.params["purge"]))
+
+    runner.run_plan(module, build)
+
+
+if __name__ == "__main__":
+    main()

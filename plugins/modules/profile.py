@@ -1,0 +1,125 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: profile
+short_description: Apply a whole Kiro profile (steering, hooks, MCP, agents, autonomy) in one task
+version_added: 0.1.0
+description:
+  - Applies everything a rollout phase wants on a host in one call, so a phase costs one
+    task per host instead of one per file. Every item is validated and every file planned
+    before any is written.
+  - The kinds (O(steering), O(hooks), O(mcp_servers), O(agents)) go to every workspace of
+    O(workspaces); O(user) holds the same kinds for O(kiro_home); O(autonomy) goes to each
+    workspace's settings.json (and O(user_settings)) and, for permission rules, to
+    C(<kiro_home>/settings/permissions.yaml).
+  - The action plugin of the same name reads a steering document's C(source) file on the
+    controller (role C(files/), playbook C(files/)) and passes its text as C(content).
+options:
+  hooks_format:
+    description: Which of Kiro's hook file forms to write.
+    type: str
+    choices: [classic, v1]
+    default: classic
+  user:
+    description:
+      - Items for O(kiro_home), with the keys C(steering), C(hooks), C(mcp_servers) and C(agents)
+        shaped as the top-level options. Every value in it is treated as a secret in output.
+    type: dict
+    default: {}
+  autonomy:
+    description: Autonomy settings, with the options of M(kiro.platform.autonomy) (agent_autonomy,
+      trusted_commands, command_denylist, settings, permissions, settings_file).
+    type: dict
+    default: {}
+  user_settings:
+    description: Path of a user-level settings.json that receives the O(autonomy) keys too.
+    type: path
+extends_documentation_fragment:
+  - kiro.platform.kinds.steering
+  - kiro.platform.kinds.hooks
+  - kiro.platform.kinds.mcp
+  - kiro.platform.kinds.agents
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+  - kiro.platform.targets.purge
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: Apply the phase-1 profile to every workspace of the host
+  kiro.platform.profile:
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: "{{ kiro_home }}"
+    steering:
+      - {name: operations, source: steering/operations.md}
+    hooks:
+      - name: infrastructure-monitoring
+        when: {type: fileEdited, patterns: ["k8s/**/*.yaml"]}
+        then: {type: askAgent, prompt: "Check these manifests against the monitoring rules."}
+    mcp_servers:
+      - name: aws-api
+        command: uvx
+        args: [awslabs.aws-api-mcp-server@latest]
+        env: {READ_OPERATIONS_ONLY: "true"}
+        auto_approve: []
+    autonomy:
+      agent_autonomy: Supervised
+      trusted_commands: []
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and the items concerned.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: Names of the items the profile manages, per scope (no values).
+  returned: always
+  type: dict
+  sample: {"workspace": {"steering": ["operations"], "hooks": [], "mcp_servers": ["aws-api"], "agents": []}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, profile, runner
+
+
+def main():
+    spec = argspec.targets(
+        hooks_format=dict(type="str", choices=["classic", "v1"], default="classic"),
+        user=dict(type="dict", default={}, no_log=True),
+        autonomy=dict(type="dict", default={}),
+        user_settings=dict(type="path"),
+        purge=dict(type="bool", default=False),
+    )
+    spec.update(argspec.kinds())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    summary = {}
+
+    def build():
+        desired = dict((kind, params[kind]) for kind in profile.KINDS)
+        desired["user"] = params["user"]
+        desired["autonomy"] = params["autonomy"]
+        validated = profile.validate(desired, params["hooks_format"])
+        summary.update(profile.summary(validated))
+        return profile.plan(runner.roots(module), validated, user_settings=params["user_settings"], purge=params["purge"])
+
+    runner.run_plan(module, build, summary=summary)
+
+
+if __name__ == "__main__":
+    main()

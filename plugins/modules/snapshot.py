@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: snapshot
+short_description: Take, list and restore byte-exact snapshots of a host's Kiro configuration
+version_added: 0.1.0
+description:
+  - O(state=create) archives every file under C(steering/), C(hooks/), C(settings/) and
+    C(agents/) of each workspace's C(.kiro/) and of O(kiro_home), plus each workspace's
+    C(.vscode/settings.json), with a manifest of sha256 sums, modes and sizes.
+    When the newest snapshot already holds exactly these bytes no new one is taken
+    (C(changed=false)), so the task is idempotent.
+  - O(state=restore) verifies the archive against its manifest, then puts back exactly
+    those bytes and modes. Files created since the snapshot are kept unless O(prune=true).
+  - O(state=list) returns the snapshots, oldest first.
+options:
+  state:
+    description: What to do.
+    type: str
+    choices: [create, restore, list]
+    default: create
+  snapshot_dir:
+    description: Where archives live on the host (created 0700; archives are 0600).
+    type: path
+    required: true
+  id:
+    description: The snapshot to restore; C(latest) or unset for the newest.
+    type: str
+  label:
+    description: A note stored in the manifest, for example the phase or run id.
+    type: str
+  keep:
+    description: How many snapshots to keep; older ones are deleted after a new one is taken. C(0) keeps all.
+    type: int
+    default: 20
+  prune:
+    description: On restore, delete files in the snapshotted directories that the snapshot does not contain.
+    type: bool
+    default: false
+  user_settings:
+    description: A user-level settings.json to include.
+    type: path
+extends_documentation_fragment:
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: Snapshot before a change
+  kiro.platform.snapshot:
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: "{{ kiro_home }}"
+    snapshot_dir: ~/.kiro-platform/snapshots
+    label: "phase1 {{ rollout_run_id | default('') }}"
+
+- name: Put the newest snapshot back
+  kiro.platform.snapshot:
+    state: restore
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: "{{ kiro_home }}"
+    snapshot_dir: ~/.kiro-platform/snapshots
+"""
+
+RETURN = r"""
+snapshot:
+  description: The snapshot taken, found unchanged, or restored.
+  returned: when O(state=create) or O(state=restore)
+  type: dict
+  sample: {"id": "20261126T120000000000Z-3f2a9c1b7d4e", "created": "2026-11-26T12:00:00.000000Z", "digest": "3f2a...", "files": 14}
+removed:
+  description: Ids of old snapshots deleted by O(keep).
+  returned: when O(state=create)
+  type: list
+  elements: str
+snapshots:
+  description: All snapshots, oldest first.
+  returned: when O(state=list)
+  type: list
+  elements: dict
+files:
+  description: On restore, each file with what happened to it.
+  returned: when O(state=restore)
+  type: list
+  elements: dict
+changed_files:
+  description: On restore, the paths that changed.
+  returned: when O(state=restore)
+  type: list
+  elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+
+
+def summary(manifest):
+    return {"id": manifest["id"], "created": manifest["created"], "digest": manifest["digest"],
+            "label": manifest.get("label"), "files": len(manifest["files"])}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec.targets(
+            state=dict(type="str", choices=["create", "restore", "list"], default="create"),
+            snapshot_dir=dict(type="path", required=True),
+            id=dict(type="str"),
+            label=dict(type="str"),
+            keep=dict(type="int", default=20),
+            prune=dict(type="bool", default=False),
+            user_settings=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    snapshot_dir = os.path.expanduser(params["snapshot_dir"])
+    if params["state"] == "list":
+        module.exit_json(changed=False, snapshots=snapshot.list_snapshots(snapshot_dir))
+    if params["state"] == "create":
+        try:
+            changed, manifest, removed = snapshot.create(
+                runner.roots(module), snapshot_dir, label=params["label"], keep=params["keep"],
+                user_settings=params["user_settings"], check_mode=module.check_mode)
+        except KiroError as exc:
+            module.fail_json(msg=str(exc))
+        module.exit_json(changed=changed, snapshot=summary(manifest), removed=removed)
+    restored = {}
+
+    def build():
+        manifest, changes = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"])
+        restored.update(summary(manifest))
+        return changes
+
+    runner.run_plan(module, build, snapshot=restored)
+
+
+if __name__ == "__main__":
+    main()

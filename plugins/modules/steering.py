@@ -1,0 +1,72 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: steering
+short_description: Manage Kiro steering documents for many workspaces at once
+version_added: 0.1.0
+description:
+  - Writes C(.kiro/steering/<name>.md) with its front matter (inclusion, fileMatchPattern,
+    name, description) in every workspace of O(workspaces), and in O(kiro_home) when given.
+  - Front matter keys this module does not manage are kept; the body is replaced.
+  - Documents not listed are left alone unless O(purge=true).
+extends_documentation_fragment:
+  - kiro.platform.kinds.steering
+  - kiro.platform.targets
+  - kiro.platform.targets.check_diff
+  - kiro.platform.targets.purge
+author:
+  - kiro.platform contributors
+"""
+
+EXAMPLES = r"""
+- name: Operations rules for every workspace, Terraform rules for *.tf files
+  kiro.platform.steering:
+    workspaces: "{{ kiro_workspaces }}"
+    steering:
+      - name: operations
+        content: "{{ lookup('ansible.builtin.file', 'steering/operations.md') }}"
+      - name: terraform
+        inclusion: fileMatch
+        file_match_pattern: "infra/**/*.tf"
+        content: "Plan only; never run terraform apply."
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and the items concerned.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, steering
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec.targets(steering=argspec.list_of(argspec.STEERING), purge=dict(type="bool", default=False)),
+        supports_check_mode=True,
+    )
+
+    def build():
+        docs = steering.validate_specs(module.params["steering"])
+        return runner.plan_roots(module, lambda root: steering.plan(root, docs, purge=module.params["purge"]))
+
+    runner.run_plan(module, build)
+
+
+if __name__ == "__main__":
+    main()

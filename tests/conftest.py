@@ -1,0 +1,14 @@
+"""Make the collection importable as ``ansible_collections.kiro.platform`` for pytest."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(ROOT, ".collections")
+LINK = os.path.join(COLLECTIONS, "ansible_collections", "kiro", "platform")
+
+if not os.path.exists(LINK):
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    os.symlink("../../..", LINK)
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
