@@ -121,13 +121,28 @@ options:
         type: list
         elements: str
       env:
-        description: Environment of a local server. Values are secrets; they never appear in output.
+        description:
+          - Environment of a local server.
+          - The action plugin moves every value that may be a secret (anything but C(${VAR}) references,
+            switches such as C(true) or C(1), and region/profile names) to O(mcp_servers[].secret_env)
+            before the module runs, so secrets never appear in output or logs.
+        type: dict
+      secret_env:
+        description: Environment values that are secrets (masked by Ansible). Merged into O(mcp_servers[].env).
         type: dict
       url:
-        description: URL of a remote server (https, or http for localhost).
+        description:
+          - URL of a remote server (https, or http for localhost).
+          - A URL with credentials or a query string is moved to O(mcp_servers[].secret_url) by the action plugin.
+        type: str
+      secret_url:
+        description: A URL that holds a credential (masked by Ansible). Used instead of O(mcp_servers[].url).
         type: str
       headers:
-        description: HTTP headers of a remote server. Values are secrets; they never appear in output.
+        description: HTTP headers of a remote server. Secret values are moved to O(mcp_servers[].secret_headers).
+        type: dict
+      secret_headers:
+        description: Header values that are secrets (masked by Ansible). Merged into O(mcp_servers[].headers).
         type: dict
       disabled:
         description: Whether the server is off. Unset keeps the current value.

@@ -40,6 +40,19 @@ options:
   user_settings:
     description: Path of a user-level settings.json that receives the O(autonomy) keys too.
     type: path
+  snapshot_dir:
+    description:
+      - When set, a byte-exact snapshot of the host's Kiro files (see M(kiro.platform.snapshot)) is
+        taken in this directory before anything is written, and only when something will change,
+        so a run that changes nothing takes none.
+    type: path
+  snapshot_label:
+    description: A note stored with the snapshot, for example the phase and run id.
+    type: str
+  snapshot_keep:
+    description: How many snapshots to keep in O(snapshot_dir). C(0) keeps all.
+    type: int
+    default: 20
 extends_documentation_fragment:
   - kiro.platform.kinds.steering
   - kiro.platform.kinds.hooks
@@ -86,6 +99,10 @@ changed_files:
   returned: always
   type: list
   elements: str
+snapshot:
+  description: The snapshot taken before the change (C(id), C(created), C(digest), C(files)); in check mode, the one that would be taken.
+  returned: when O(snapshot_dir) is set and something changed
+  type: dict
 summary:
   description: Names of the items the profile manages, per scope (no values).
   returned: always
@@ -93,8 +110,10 @@ summary:
   sample: {"workspace": {"steering": ["operations"], "hooks": [], "mcp_servers": ["aws-api"], "agents": []}}
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, profile, runner
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, profile, runner, snapshot
 
 
 def main():
@@ -104,11 +123,15 @@ def main():
         autonomy=dict(type="dict", default={}),
         user_settings=dict(type="path"),
         purge=dict(type="bool", default=False),
+        snapshot_dir=dict(type="path"),
+        snapshot_label=dict(type="str"),
+        snapshot_keep=dict(type="int", default=20),
     )
     spec.update(argspec.kinds())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     summary = {}
+    extra = {"summary": summary}
 
     def build():
         desired = dict((kind, params[kind]) for kind in profile.KINDS)
@@ -116,9 +139,16 @@ def main():
         desired["autonomy"] = params["autonomy"]
         validated = profile.validate(desired, params["hooks_format"])
         summary.update(profile.summary(validated))
-        return profile.plan(runner.roots(module), validated, user_settings=params["user_settings"], purge=params["purge"])
+        roots = runner.roots(module)
+        plan = profile.plan(roots, validated, user_settings=params["user_settings"], purge=params["purge"])
+        if plan.changed and params["snapshot_dir"]:
+            _, manifest, _ = snapshot.create(
+                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
+                keep=params["snapshot_keep"], user_settings=params["user_settings"], check_mode=module.check_mode)
+            extra["snapshot"] = snapshot.summary(manifest)
+        return plan
 
-    runner.run_plan(module, build, summary=summary)
+    runner.run_plan(module, build, **extra)
 
 
 if __name__ == "__main__":

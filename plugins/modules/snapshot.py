@@ -104,11 +104,6 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec,
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 
 
-def summary(manifest):
-    return {"id": manifest["id"], "created": manifest["created"], "digest": manifest["digest"],
-            "label": manifest.get("label"), "files": len(manifest["files"])}
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argspec.targets(
@@ -133,12 +128,12 @@ def main():
                 user_settings=params["user_settings"], check_mode=module.check_mode)
         except KiroError as exc:
             module.fail_json(msg=str(exc))
-        module.exit_json(changed=changed, snapshot=summary(manifest), removed=removed)
+        module.exit_json(changed=changed, snapshot=snapshot.summary(manifest), removed=removed)
     restored = {}
 
     def build():
         manifest, changes = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"])
-        restored.update(summary(manifest))
+        restored.update(snapshot.summary(manifest))
         return changes
 
     runner.run_plan(module, build, snapshot=restored)

@@ -60,11 +60,28 @@ def _str_map(value, item, field):
     return out
 
 
+def _join_secrets(spec):
+    """Fold secret_env/secret_headers/secret_url (see redact.split_server_secrets) back in."""
+    spec = dict(spec)
+    for key in ("env", "headers"):
+        secret = spec.pop("secret_" + key, None)
+        if secret:
+            merged = dict(spec.get(key) or {})
+            merged.update(secret)
+            spec[key] = merged
+    secret_url = spec.pop("secret_url", None)
+    if secret_url:
+        if spec.get("url"):
+            raise KiroValidationError("MCP server %s" % spec.get("name"), "give url or secret_url, not both")
+        spec["url"] = secret_url
+    return spec
+
+
 def validate_server(spec, item):
     """Return (name, state, fields) where fields are mcp.json keys to set."""
     if not isinstance(spec, dict):
         raise KiroValidationError(item, "must be a mapping")
-    spec = dict((_ALIASES.get(k, k), v) for k, v in spec.items())
+    spec = _join_secrets(dict((_ALIASES.get(k, k), v) for k, v in spec.items()))
     name = spec.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise KiroValidationError(item, "name %r is not a valid MCP server name" % (name,))

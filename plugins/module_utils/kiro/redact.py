@@ -88,3 +88,29 @@ def diff_text(path, data):
         except ValueError:
             return "<unparsable JSON, %d bytes, not shown>\n" % len(data)
     return text
+
+
+def split_server_secrets(server):
+    """Move an MCP server's secret values to ``secret_env``/``secret_headers``/``secret_url``.
+
+    The modules declare those ``no_log``, so Ansible masks exactly the secrets
+    (in results, -vvv invocations and the host's syslog) and nothing else:
+    declaring ``env`` itself no_log would mask every "1" or "true" in the output.
+    """
+    if not isinstance(server, dict):
+        return server
+    server = dict(server)
+    for key in _SECRET_CONTAINERS:
+        values = server.get(key)
+        if not isinstance(values, dict):
+            continue
+        plain = dict((k, v) for k, v in values.items() if value(k, v) == v)
+        hidden = dict((k, v) for k, v in values.items() if value(k, v) != v)
+        server[key] = plain
+        if hidden:
+            merged = dict(server.get("secret_" + key) or {})
+            merged.update(hidden)
+            server["secret_" + key] = merged
+    if isinstance(server.get("url"), str) and url(server["url"]) != server["url"]:
+        server["secret_url"] = server.pop("url")
+    return server

@@ -89,6 +89,11 @@ def _manifests(snapshot_dir):
     return out
 
 
+def summary(manifest):
+    return {"id": manifest["id"], "created": manifest["created"], "digest": manifest["digest"],
+            "label": manifest.get("label"), "files": len(manifest["files"])}
+
+
 def list_snapshots(snapshot_dir):
     return [{"id": m["id"], "created": m["created"], "digest": m["digest"], "label": m.get("label"),
              "files": len(m["files"]), "archive": os.path.join(snapshot_dir, m["id"] + ARCHIVE_SUFFIX)}
