@@ -58,7 +58,7 @@ sanity: $(VENV)/.test
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --test yamllint --venv --python 3.11
 
 molecule: $(VENV)/.test $(COLLECTION_LINK)
-	cd roles/kiro_config && $(BIN)/molecule test --all
+	$(BIN)/molecule test --all
 
 benchmark: $(VENV)/.test $(COLLECTION_LINK)
 	$(BIN)/python benchmarks/apply_phase1.py

@@ -21,7 +21,7 @@ extends_documentation_fragment:
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:
-  - kiro.platform contributors
+  - Kiro Platform Team (@kiro-platform)
 """
 
 EXAMPLES = r"""

@@ -45,7 +45,7 @@ attributes:
     support: full
     description: Sets C(ansible_facts.kiro).
 author:
-  - kiro.platform contributors
+  - Kiro Platform Team (@kiro-platform)
 """
 
 EXAMPLES = r"""

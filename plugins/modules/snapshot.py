@@ -11,16 +11,16 @@ module: snapshot
 short_description: Take, list and restore byte-exact snapshots of a host's Kiro configuration
 version_added: 0.1.0
 description:
-  - O(state=create) archives every file under C(steering/), C(hooks/), C(settings/) and
+  - O(operation=create) archives every file under C(steering/), C(hooks/), C(settings/) and
     C(agents/) of each workspace's C(.kiro/) and of O(kiro_home), plus each workspace's
     C(.vscode/settings.json), with a manifest of sha256 sums, modes and sizes.
     When the newest snapshot already holds exactly these bytes no new one is taken
     (C(changed=false)), so the task is idempotent.
-  - O(state=restore) verifies the archive against its manifest, then puts back exactly
+  - O(operation=restore) verifies the archive against its manifest, then puts back exactly
     those bytes and modes. Files created since the snapshot are kept unless O(prune=true).
-  - O(state=list) returns the snapshots, oldest first.
+  - O(operation=list) returns the snapshots, oldest first.
 options:
-  state:
+  operation:
     description: What to do.
     type: str
     choices: [create, restore, list]
@@ -50,7 +50,7 @@ extends_documentation_fragment:
   - kiro.platform.targets
   - kiro.platform.targets.check_diff
 author:
-  - kiro.platform contributors
+  - Kiro Platform Team (@kiro-platform)
 """
 
 EXAMPLES = r"""
@@ -63,7 +63,7 @@ EXAMPLES = r"""
 
 - name: Put the newest snapshot back
   kiro.platform.snapshot:
-    state: restore
+    operation: restore
     workspaces: "{{ kiro_workspaces }}"
     kiro_home: "{{ kiro_home }}"
     snapshot_dir: ~/.kiro-platform/snapshots
@@ -72,27 +72,27 @@ EXAMPLES = r"""
 RETURN = r"""
 snapshot:
   description: The snapshot taken, found unchanged, or restored.
-  returned: when O(state=create) or O(state=restore)
+  returned: when O(operation=create) or O(operation=restore)
   type: dict
   sample: {"id": "20261126T120000000000Z-3f2a9c1b7d4e", "created": "2026-11-26T12:00:00.000000Z", "digest": "3f2a...", "files": 14}
 removed:
   description: Ids of old snapshots deleted by O(keep).
-  returned: when O(state=create)
+  returned: when O(operation=create)
   type: list
   elements: str
 snapshots:
   description: All snapshots, oldest first.
-  returned: when O(state=list)
+  returned: when O(operation=list)
   type: list
   elements: dict
 files:
   description: On restore, each file with what happened to it.
-  returned: when O(state=restore)
+  returned: when O(operation=restore)
   type: list
   elements: dict
 changed_files:
   description: On restore, the paths that changed.
-  returned: when O(state=restore)
+  returned: when O(operation=restore)
   type: list
   elements: str
 """
@@ -107,7 +107,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import K
 def main():
     module = AnsibleModule(
         argument_spec=argspec.targets(
-            state=dict(type="str", choices=["create", "restore", "list"], default="create"),
+            operation=dict(type="str", choices=["create", "restore", "list"], default="create"),
             snapshot_dir=dict(type="path", required=True),
             id=dict(type="str"),
             label=dict(type="str"),
@@ -119,9 +119,9 @@ def main():
     )
     params = module.params
     snapshot_dir = os.path.expanduser(params["snapshot_dir"])
-    if params["state"] == "list":
+    if params["operation"] == "list":
         module.exit_json(changed=False, snapshots=snapshot.list_snapshots(snapshot_dir))
-    if params["state"] == "create":
+    if params["operation"] == "create":
         try:
             changed, manifest, removed = snapshot.create(
                 runner.roots(module), snapshot_dir, label=params["label"], keep=params["keep"],
