@@ -58,16 +58,9 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, 
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec.targets(agents=argspec.list_of(argspec.AGENT), purge=dict(type="bool", default=False)),
-        supports_check_mode=True,
-    )
-
-    def build():
-        specs = agents.validate_specs(module.params["agents"])
-        return runner.plan_roots(module, lambda root: agents.plan(root, specs, purge=module.params["purge"]))
-
-    runner.run_plan(module, build)
+    runner.run_kind(AnsibleModule, "agents", argspec.AGENT,
+                    lambda params: agents.validate_specs(params["agents"]),
+                    lambda root, specs, params: agents.plan(root, specs, purge=params["purge"]))
 
 
 if __name__ == "__main__":

@@ -70,20 +70,11 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec,
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec.targets(
-            hooks=argspec.list_of(argspec.HOOK),
-            hooks_format=dict(type="str", choices=["classic", "v1"], default="classic"),
-            purge=dict(type="bool", default=False)),
-        supports_check_mode=True,
-    )
-    fmt = module.params["hooks_format"]
-
-    def build():
-        specs = hooks.validate_specs(module.params["hooks"], fmt)
-        return runner.plan_roots(module, lambda root: hooks.plan(root, specs, hook_format=fmt, purge=module.params["purge"]))
-
-    runner.run_plan(module, build)
+    runner.run_kind(AnsibleModule, "hooks", argspec.HOOK,
+                    lambda params: hooks.validate_specs(params["hooks"], params["hooks_format"]),
+                    lambda root, specs, params: hooks.plan(root, specs, hook_format=params["hooks_format"],
+                                                           purge=params["purge"]),
+                    hooks_format=dict(type="str", choices=["classic", "v1"], default="classic"))
 
 
 if __name__ == "__main__":

@@ -19,14 +19,6 @@ description:
   - A file that does not parse is listed under C(errors) of its root instead of failing
     the task; env values, headers and URL credentials are never returned.
 options:
-  workspaces:
-    description: Absolute paths of the workspaces to describe.
-    type: list
-    elements: path
-    default: []
-  kiro_home:
-    description: The user-level Kiro directory to describe.
-    type: path
   user_settings:
     description: A user-level settings.json to describe as well.
     type: path
@@ -34,6 +26,8 @@ options:
     description: Path of settings.json relative to each workspace.
     type: str
     default: .vscode/settings.json
+extends_documentation_fragment:
+  - kiro.platform.targets
 attributes:
   check_mode:
     support: full
@@ -74,16 +68,14 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import roots_for
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            workspaces=dict(type="list", elements="path", default=[]),
-            kiro_home=dict(type="path"),
+        argument_spec=argspec.targets(
             user_settings=dict(type="path"),
             settings_file=dict(type="str", default=".vscode/settings.json"),
         ),
@@ -91,7 +83,7 @@ def main():
     )
     params = module.params
     try:
-        roots = roots_for(params["workspaces"], params["kiro_home"], create=True)
+        roots = roots_for(params["workspaces"], params["kiro_home"], create=params["create_workspaces"])
         gathered = facts.gather(roots, user_settings=params["user_settings"], settings_file=params["settings_file"])
     except KiroError as exc:
         module.fail_json(msg=str(exc))

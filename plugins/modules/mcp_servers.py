@@ -67,16 +67,9 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec,
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec.targets(mcp_servers=argspec.list_of(argspec.MCP_SERVER), purge=dict(type="bool", default=False)),
-        supports_check_mode=True,
-    )
-
-    def build():
-        servers = mcp.validate_servers(module.params["mcp_servers"])
-        return runner.plan_roots(module, lambda root: mcp.plan(root, servers, purge=module.params["purge"]))
-
-    runner.run_plan(module, build)
+    runner.run_kind(AnsibleModule, "mcp_servers", argspec.MCP_SERVER,
+                    lambda params: mcp.validate_servers(params["mcp_servers"]),
+                    lambda root, servers, params: mcp.plan(root, servers, purge=params["purge"]))
 
 
 if __name__ == "__main__":

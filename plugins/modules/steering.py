@@ -56,16 +56,9 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec,
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec.targets(steering=argspec.list_of(argspec.STEERING), purge=dict(type="bool", default=False)),
-        supports_check_mode=True,
-    )
-
-    def build():
-        docs = steering.validate_specs(module.params["steering"])
-        return runner.plan_roots(module, lambda root: steering.plan(root, docs, purge=module.params["purge"]))
-
-    runner.run_plan(module, build)
+    runner.run_kind(AnsibleModule, "steering", argspec.STEERING,
+                    lambda params: steering.validate_specs(params["steering"]),
+                    lambda root, docs, params: steering.plan(root, docs, purge=params["purge"]))
 
 
 if __name__ == "__main__":

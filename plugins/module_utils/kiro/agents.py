@@ -76,10 +76,7 @@ def render(doc):
 
 
 def read(path):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return None, None
-    return data, parse(fileio.decode_text(path, data), path)
+    return fileio.read_parsed(path, parse)
 
 
 def plan(root, specs, purge=False):
@@ -99,24 +96,15 @@ def plan(root, specs, purge=False):
         after = before if existing == want else render(want)
         mode = fileio.SECRET_MODE if redact.holds_secrets(want) else None
         changes.append(fileio.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
-    if purge and os.path.isdir(directory):
-        for entry in sorted(os.listdir(directory)):
-            if entry.endswith(".json") and entry not in managed:
-                path = os.path.join(directory, entry)
-                changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry[:-5]]))
+    if purge:
+        changes.extend(fileio.purge(directory, ".json", managed))
     return changes
 
 
 def describe(root):
-    directory = root.join(SUBDIR)
     out = []
-    if not os.path.isdir(directory):
-        return out
-    for entry in sorted(os.listdir(directory)):
-        if not entry.endswith(".json"):
-            continue
-        path = os.path.join(directory, entry)
+    for name, path in fileio.listing(root.join(SUBDIR), ".json"):
         _, doc = read(path)
-        out.append({"name": entry[:-5], "path": path, "allowed_tools": list(doc.get("allowedTools") or []),
+        out.append({"name": name, "path": path, "allowed_tools": list(doc.get("allowedTools") or []),
                     "tools": list(doc.get("tools") or []), "mcp_servers": sorted(doc.get("mcpServers") or {})})
     return out

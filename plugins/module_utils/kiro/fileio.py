@@ -35,6 +35,28 @@ def read_bytes(path):
         raise
 
 
+def read_parsed(path, parser):
+    """(bytes, parsed) of ``path`` with ``parser(text, path)``, or (None, None) when absent."""
+    data = read_bytes(path)
+    if data is None:
+        return None, None
+    return data, parser(decode_text(path, data), path)
+
+
+def listing(directory, suffix):
+    """(stem, path) of the files in ``directory`` whose names end with ``suffix``, sorted."""
+    if not os.path.isdir(directory):
+        return []
+    return [(entry[:-len(suffix)], os.path.join(directory, entry))
+            for entry in sorted(os.listdir(directory)) if entry.endswith(suffix)]
+
+
+def purge(directory, suffix, keep):
+    """FileChanges deleting the ``suffix`` files of ``directory`` whose names are not in ``keep``."""
+    return [FileChange(path, read_bytes(path), None, items=[stem])
+            for stem, path in listing(directory, suffix) if os.path.basename(path) not in keep]
+
+
 def decode_text(path, data):
     try:
         return data.decode("utf-8")

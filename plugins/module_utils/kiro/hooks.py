@@ -198,13 +198,6 @@ def render(doc):
     return fileio.dump_json(doc)
 
 
-def _read(path, parser):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return None, None
-    return data, parser(fileio.decode_text(path, data), path)
-
-
 def _change(path, before, existing, want, name):
     after = before if existing == want else render(want)
     return fileio.FileChange(path, before, after, items=[name])
@@ -227,11 +220,11 @@ def plan(root, specs, hook_format="classic", purge=False):
                     changes.append(fileio.FileChange(path, before, None, items=[name]))
             continue
         if hook_format == "classic":
-            before, existing = _read(keep, parse_classic)
+            before, existing = fileio.read_parsed(keep, parse_classic)
             want = copy.deepcopy(existing) if existing else {}
             want.update(classic_entry(spec))
         else:
-            before, existing = _read(keep, parse_v1)
+            before, existing = fileio.read_parsed(keep, parse_v1)
             want = copy.deepcopy(existing) if existing else {"version": "v1", "hooks": []}
             want["version"] = "v1"
             entry = v1_entry(spec)
@@ -275,13 +268,13 @@ def describe(root):
     hooks = []
     for fmt, path in hook_files(root):
         if fmt == "classic":
-            _, doc = _read(path, parse_classic)
+            _, doc = fileio.read_parsed(path, parse_classic)
             hooks.append({"name": os.path.basename(path)[:-len(CLASSIC_SUFFIX)], "title": doc.get("name"),
                           "format": fmt, "path": path, "enabled": doc.get("enabled", True) is not False,
                           "trigger": (doc.get("when") or {}).get("type"),
                           "action": (doc.get("then") or {}).get("type")})
         else:
-            _, doc = _read(path, parse_v1)
+            _, doc = fileio.read_parsed(path, parse_v1)
             for hook in doc.get("hooks", []):
                 hooks.append({"name": hook.get("name"), "title": hook.get("name"), "format": fmt, "path": path,
                               "enabled": hook.get("enabled", True) is not False, "trigger": hook.get("trigger"),

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan, roots_for
 
@@ -47,3 +48,20 @@ def plan_roots(module, planner):
     for root in roots(module):
         plan.extend(planner(root))
     return plan
+
+
+def run_kind(module_class, option, options, validate, planner, **extra_spec):
+    """The whole of a one-kind module (steering, hooks, mcp_servers, agents).
+
+    ``validate(params)`` returns the normalised items; ``planner(root, items, params)``
+    the FileChanges of one root.
+    """
+    spec = argspec.targets(purge=dict(type="bool", default=False), **extra_spec)
+    spec[option] = argspec.list_of(options)
+    module = module_class(argument_spec=spec, supports_check_mode=True)
+
+    def build():
+        items = validate(module.params)
+        return plan_roots(module, lambda root: planner(root, items, module.params))
+
+    run_plan(module, build)

@@ -74,10 +74,7 @@ def render(doc):
 
 
 def read(path):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return None, None
-    return data, parse(fileio.decode_text(path, data), path)
+    return fileio.read_parsed(path, parse)
 
 
 def describe(doc):

@@ -165,10 +165,7 @@ def desired_doc(existing, spec):
 
 
 def read(path):
-    data = fileio.read_bytes(path)
-    if data is None:
-        return None, None
-    return data, parse(fileio.decode_text(path, data), path)
+    return fileio.read_parsed(path, parse)
 
 
 def plan(root, specs, purge=False):
@@ -186,25 +183,16 @@ def plan(root, specs, purge=False):
         want = desired_doc(existing, spec)
         after = before if existing == want else render(want).encode("utf-8")
         changes.append(fileio.FileChange(path, before, after, items=[spec["name"]]))
-    if purge and os.path.isdir(directory):
-        for entry in sorted(os.listdir(directory)):
-            if entry.endswith(".md") and entry not in managed:
-                path = os.path.join(directory, entry)
-                changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry[:-3]]))
+    if purge:
+        changes.extend(fileio.purge(directory, ".md", managed))
     return changes
 
 
 def describe(root):
     """Facts: the steering docs under a root (name, inclusion)."""
-    directory = root.join(SUBDIR)
     docs = []
-    if not os.path.isdir(directory):
-        return docs
-    for entry in sorted(os.listdir(directory)):
-        if not entry.endswith(".md"):
-            continue
-        path = os.path.join(directory, entry)
+    for name, path in fileio.listing(root.join(SUBDIR), ".md"):
         _, doc = read(path)
-        docs.append({"name": entry[:-3], "path": path, "inclusion": doc.inclusion,
+        docs.append({"name": name, "path": path, "inclusion": doc.inclusion,
                      "file_match_pattern": (doc.front or {}).get("fileMatchPattern")})
     return docs
