@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv collection unit integration lint sanity molecule benchmark clean
+.PHONY: help demo test venv collection debian-packages unit integration lint sanity molecule benchmark clean
 
 help:
 	@echo "make demo   - set up and run the main job on the local sandbox inventory"
@@ -37,8 +37,12 @@ collection: $(COLLECTION_LINK)
 demo: $(VENV)/.runtime $(COLLECTION_LINK)
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
-test: $(VENV)/.test $(COLLECTION_LINK)
+test: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(MAKE) --no-print-directory unit integration lint sanity molecule
+
+# Prometheus (gate provider tests) and Chromium (HTML report rendering).
+debian-packages:
+	tests/setup/debian-packages.sh
 
 unit: $(VENV)/.test $(COLLECTION_LINK)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
