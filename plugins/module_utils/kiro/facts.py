@@ -56,7 +56,8 @@ def manual_mode(root_facts):
     if any(a["allowed_tools"] for a in root_facts["agents"]):
         return False
     settings = root_facts.get("autonomy")
-    if settings and settings["present"]:
+    if settings is not None:
+        # No settings.json, or no key in it, means Kiro's default: Autopilot.
         if settings["agent_autonomy"] != "Supervised" or settings["trusted_commands"]:
             return False
     return True

@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import fnmatch
 import os
 import re
 
@@ -58,13 +57,39 @@ ACTION_CLASSIC_TO_V1 = {"askAgent": "agent", "runCommand": "command"}
 ACTION_V1_TO_CLASSIC = dict((v, k) for k, v in ACTION_CLASSIC_TO_V1.items())
 
 
+def _glob(pattern):
+    out = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end].replace("\\", "\\\\")
+            out.append("[%s%s]" % ("^" if body.startswith("!") else "", body[1:] if body.startswith("!") else body))
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
 def glob_regex(patterns):
-    """One regex matching any of the globs (for the v1 ``matcher``)."""
-    parts = []
-    for pattern in patterns:
-        rx = fnmatch.translate(pattern.replace("**/", "\0"))
-        parts.append(rx.replace("\0", "(?:.*/)?"))
-    return "|".join(parts)
+    """One anchored regex matching a path against any of the globs (the v1 ``matcher``).
+
+    Only syntax that JavaScript, Rust and Python regex engines share is used.
+    """
+    return "^(?:%s)$" % "|".join(_glob(p) for p in patterns)
 
 
 def validate_spec(spec, item):
@@ -227,10 +252,12 @@ def plan(root, specs, hook_format="classic", purge=False):
             before, existing = fileio.read_parsed(keep, parse_v1)
             want = copy.deepcopy(existing) if existing else {"version": "v1", "hooks": []}
             want["version"] = "v1"
+            want.setdefault("hooks", [])
             entry = v1_entry(spec)
             for index, hook in enumerate(want["hooks"]):
                 if hook.get("name") == name:
-                    merged = dict(hook)
+                    # matcher and timeout are derived from the spec: drop stale ones.
+                    merged = dict((k, v) for k, v in hook.items() if k not in ("matcher", "timeout"))
                     merged.update(entry)
                     want["hooks"][index] = merged
                     break
@@ -238,9 +265,7 @@ def plan(root, specs, hook_format="classic", purge=False):
                 want["hooks"].append(entry)
         changes.append(_change(keep, before, existing, want, name))
         # The same hook left in the other format would fire twice.
-        other_before = fileio.read_bytes(other)
-        if other_before is not None:
-            changes.append(fileio.FileChange(other, other_before, None, items=[name]))
+        changes.extend(_remove_other_form(other, name, hook_format))
     if purge and os.path.isdir(directory):
         for entry in sorted(os.listdir(directory)):
             if entry in owned or not (entry.endswith(CLASSIC_SUFFIX) or entry.endswith(V1_SUFFIX)):
@@ -248,6 +273,21 @@ def plan(root, specs, hook_format="classic", purge=False):
             path = os.path.join(directory, entry)
             changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry]))
     return changes
+
+
+def _remove_other_form(path, name, hook_format):
+    before = fileio.read_bytes(path)
+    if before is None:
+        return []
+    if hook_format == "v1":
+        return [fileio.FileChange(path, before, None, items=[name])]
+    # A v1 file may list other hooks too: remove only this one's entry.
+    _, doc = fileio.read_parsed(path, parse_v1)
+    rest = [h for h in doc.get("hooks", []) if h.get("name") != name]
+    if rest:
+        doc = dict(doc, hooks=rest)
+        return [fileio.FileChange(path, before, render(doc), items=[name])]
+    return [fileio.FileChange(path, before, None, items=[name])]
 
 
 def hook_files(root):

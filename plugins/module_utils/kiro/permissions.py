@@ -79,7 +79,7 @@ def parse(text, path="<permissions.yaml>"):
 def render(doc):
     if not HAS_YAML:
         raise KiroValidationError("permissions.yaml", "PyYAML is required on the host to write permissions.yaml")
-    return yaml.safe_dump(doc, default_flow_style=False, sort_keys=False, allow_unicode=True).encode("utf-8")
+    return yaml.safe_dump(doc, default_flow_style=False, sort_keys=False).encode("utf-8")
 
 
 def read(path):

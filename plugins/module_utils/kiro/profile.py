@@ -42,6 +42,8 @@ def validate(profile, hooks_format="classic"):
         raise KiroValidationError("profile", "unknown section(s) %s; expected %s, user, autonomy"
                                   % (", ".join(unknown), ", ".join(KINDS)))
     user = profile.get("user") or {}
+    if not isinstance(user, dict):
+        raise KiroValidationError("profile.user", "must be a mapping of steering, hooks, mcp_servers, agents")
     unknown = sorted(set(k for k, v in user.items() if v is not None) - set(KINDS))
     if unknown:
         raise KiroValidationError("profile.user", "unknown section(s) %s" % ", ".join(unknown))

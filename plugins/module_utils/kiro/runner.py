@@ -23,14 +23,19 @@ def roots(module):
     return roots_for(params.get("workspaces"), params.get("kiro_home"), create=params.get("create_workspaces"))
 
 
-def run_plan(module, build, **extra):
-    """``build()`` returns a Plan or a list of FileChanges. Exits the module."""
+def run_plan(module, build, after=None, **extra):
+    """``build()`` returns a Plan or a list of FileChanges. Exits the module.
+
+    ``after()``, when given, returns more result keys computed once the plan is applied.
+    """
     try:
         plan = build()
         if not isinstance(plan, Plan):
             changes, plan = plan, Plan()
             plan.extend(changes)
         plan.apply(check_mode=module.check_mode)
+        if after is not None:
+            extra.update(after())
     except KiroError as exc:
         module.fail_json(msg=str(exc))
     except (OSError, IOError) as exc:

@@ -21,8 +21,11 @@ DENYLIST_KEY = "kiroAgent.commandDenylist"
 AUTONOMY_VALUES = ("Autopilot", "Supervised")
 
 
-def strip_jsonc(text):
-    """Remove // and /* */ comments and trailing commas outside strings."""
+def _scan(text, on_code):
+    """Copy ``text``, letting ``on_code(text, i)`` rewrite what lies outside strings.
+
+    ``on_code`` returns (replacement, next index) or None to copy the character.
+    """
     out = []
     i, n = 0, len(text)
     in_string = False
@@ -42,25 +45,41 @@ def strip_jsonc(text):
             in_string = True
             out.append(ch)
             i += 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif ch == ",":
-            j = i + 1
-            while j < n and text[j] in " \t\r\n":
-                j += 1
-            if j < n and text[j] in "}]":
-                i += 1
-            else:
-                out.append(ch)
-                i += 1
-        else:
+            continue
+        handled = on_code(text, i)
+        if handled is None:
             out.append(ch)
             i += 1
+        else:
+            out.append(handled[0])
+            i = handled[1]
     return "".join(out)
+
+
+def _comment(text, i):
+    if text.startswith("//", i):
+        end = text.find("\n", i)
+        return ("", len(text) if end < 0 else end)
+    if text.startswith("/*", i):
+        end = text.find("*/", i + 2)
+        return (" ", len(text) if end < 0 else end + 2)
+    return None
+
+
+def _trailing_comma(text, i):
+    if text[i] != ",":
+        return None
+    j = i + 1
+    while j < len(text) and text[j] in " \t\r\n":
+        j += 1
+    if j < len(text) and text[j] in "}]":
+        return ("", i + 1)
+    return None
+
+
+def strip_jsonc(text):
+    """Remove // and /* */ comments, then trailing commas, outside strings."""
+    return _scan(_scan(text, _comment), _trailing_comma)
 
 
 def parse(text, path="<settings.json>"):

@@ -69,15 +69,19 @@ def parse(text, path="<steering>"):
 
 
 def _scalar(value):
-    # JSON strings are valid YAML scalars and need no PyYAML to produce.
+    """A YAML scalar that reads back as exactly ``value``."""
     import json
-    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+    if not isinstance(value, str):
+        if HAS_YAML:
+            return yaml.safe_dump(value, default_flow_style=True).strip().replace("\n...", "").strip()
         return json.dumps(value)
-    text = str(value)
-    if re.match(r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$", text) and text.strip() == text and \
-            text.lower() not in ("yes", "no", "true", "false", "null", "on", "off", "~"):
-        return text
-    return json.dumps(text, ensure_ascii=False)
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9 _./*-]*$", value) and value.strip() == value and \
+            (not HAS_YAML or yaml.safe_load(value) == value):
+        return value
+    # A JSON string is a valid YAML scalar; YAML also breaks or folds on DEL, C1
+    # controls and the Unicode line/paragraph separators, so escape those too.
+    return re.sub(u"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]", lambda m: "\\u%04x" % ord(m.group(0)),
+                  json.dumps(value, ensure_ascii=False))
 
 
 def render(doc):
