@@ -61,5 +61,5 @@ def test_operator_entries_survive(sandbox):
     assert doc["x-top"] is True
     assert doc["mcpServers"]["notes"] == {"command": "notes-mcp"}
     assert doc["mcpServers"]["aws-api"]["x-team"] == "sre"
-    assert doc["mcpServers"]["aws-api"]["command"] == "uvx"
+    assert doc["mcpServers"]["aws-api"]["command"].endswith("/bin/uvx")
     assert read_json(own_hook)["then"]["command"] == "make lint"

@@ -68,6 +68,15 @@ def parse(text, path="<steering>"):
     return SteeringDoc(front, text[match.end():])
 
 
+def _reads_back(text):
+    if not HAS_YAML:
+        return not re.match(r"^[-+.0-9]|^(yes|no|true|false|null|on|off|y|n)$", text, re.I)
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
 def _scalar(value):
     """A YAML scalar that reads back as exactly ``value``."""
     import json
@@ -75,8 +84,7 @@ def _scalar(value):
         if HAS_YAML:
             return yaml.safe_dump(value, default_flow_style=True).strip().replace("\n...", "").strip()
         return json.dumps(value)
-    if re.match(r"^[A-Za-z0-9][A-Za-z0-9 _./*-]*$", value) and value.strip() == value and \
-            (not HAS_YAML or yaml.safe_load(value) == value):
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$", value) and value.strip() == value and _reads_back(value):
         return value
     # A JSON string is a valid YAML scalar; YAML also breaks or folds on DEL, C1
     # controls and the Unicode line/paragraph separators, so escape those too.
