@@ -103,6 +103,11 @@ snapshot:
   description: The snapshot taken before the change (C(id), C(created), C(digest), C(files)); in check mode, the one that would be taken.
   returned: when O(snapshot_dir) is set and something changed
   type: dict
+ansible_facts:
+  description: C(kiro) - the deployed configuration after the run, as M(kiro.platform.kiro_facts) reports it
+    (in check mode, the configuration before the run). The C(kiro_compliance) gate criterion reads it.
+  returned: success
+  type: dict
 summary:
   description: Names of the items the profile manages, per scope (no values).
   returned: always
@@ -113,7 +118,7 @@ summary:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, profile, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, profile, runner, snapshot
 
 
 def main():
@@ -148,7 +153,10 @@ def main():
             extra["snapshot"] = snapshot.summary(manifest)
         return plan
 
-    runner.run_plan(module, build, **extra)
+    def deployed():
+        return {"ansible_facts": {"kiro": facts.gather(runner.roots(module), user_settings=params["user_settings"])}}
+
+    runner.run_plan(module, build, after=deployed, **extra)
 
 
 if __name__ == "__main__":
