@@ -13,8 +13,15 @@ A policy is data (inventory group_vars, per environment)::
     require_mutation_consent: true      # servers not known read-only need REQUIRE_MUTATION_CONSENT=true
     forbid_auto_approve_mutating: true  # no mutating tool in autoApprove / an agent's allowedTools
 
-Unset keys take the strict default (DEFAULTS): a missing key never loosens the policy.
-Unknown keys are rejected, so a misspelt safety switch cannot silently turn a check off.
+Unset (or null) keys take their DEFAULTS: the safety switches default to strict, so a
+missing key never loosens them; max_autonomy defaults to full (no cap), since the cap
+depends on the phase and the caller knows it. Unknown keys are rejected (``description``
+is allowed), so a misspelt safety switch cannot silently turn a check off.
+
+Facts also hold the IDE's autonomy: a workspace's settings.json, else the user's
+settings.json, else Kiro's default (Autopilot). Autopilot counts as
+supervised_autonomous; under the cap ``manual`` nothing may act on its own at all
+(enabled hooks or servers, agents' allowedTools, trusted commands).
 
 How tool names are matched: a name is normalised (camelCase and kebab-case become
 snake_case, lower case), then each pattern is tried against the whole name and
@@ -121,7 +128,8 @@ def validate(policy):
         value = policy[key]
         if key == "max_autonomy":
             if value not in LEVELS:
-                raise KiroValidationError("policy.max_autonomy", "must be one of %s, not %r" % (", ".join(LEVELS), value))
+                raise KiroValidationError("policy.max_autonomy",
+                                          "must be one of %s, not %r" % (", ".join(LEVELS), value))
         elif key in _PATTERN_LISTS:
             value = _strings(value, key)
         elif key == "approved_mcp_servers":

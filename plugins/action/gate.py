@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kiro.platform.gate: evaluate a phase gate on the controller and write its reports."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
+from ansible_collections.kiro.platform.plugins.module_utils.gate import engine, report
+from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
+from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
+
+display = Display()
+
+ARGUMENT_SPEC = dict(
+    phase=dict(type="int", required=True),
+    environment=dict(type="str", required=True),
+    criteria=dict(type="list", elements="dict", required=True),
+    overrides=dict(type="dict", default={}),
+    providers=dict(type="dict", default={}, no_log=True),
+    hosts=dict(type="list", elements="str", default=[]),
+    result_var=dict(type="str", default="kiro_config_result"),
+    policy=dict(type="dict", default={}),
+    report_dir=dict(type="path", default="reports"),
+    base_dir=dict(type="path"),
+    approver=dict(type="str"),
+    approval_reason=dict(type="str"),
+    fail_closed=dict(type="bool", default=True),
+    max_workers=dict(type="int"),
+)
+
+_SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "access_key", "session")
+
+
+def _secret_values(value, key=""):
+    """Every credential-looking string in the provider settings, to scrub from reports."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            for found in _secret_values(v, str(k)):
+                yield found
+    elif isinstance(value, list):
+        for v in value:
+            for found in _secret_values(v, key):
+                yield found
+    elif isinstance(value, str) and value and any(s in key.lower() for s in _SECRET_KEYS):
+        yield value
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _hosts(self, names, result_var, task_vars):
+        hostvars = task_vars.get("hostvars", {})
+        out = {}
+        for name in names:
+            hv = hostvars.get(name, {})
+            result = hv.get(result_var)
+            ok = isinstance(result, dict) and not result.get("failed") and not result.get("unreachable")
+            facts = (hv.get("ansible_facts") or {}).get("kiro")
+            out[name] = {"targeted": True, "ok": bool(ok), "facts": facts}
+        return out
+
+    def _progress(self, criterion, index, count, entry):
+        if count > 1:
+            display.display("gate %s: measurement %d of %d: %s%s" % (
+                criterion.name, index, count, entry["outcome"],
+                "" if entry.get("value") is None else " (%s)" % entry["value"]))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("kiro.platform.gate: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+        base_dir = args["base_dir"] or self._loader.get_basedir()
+        context = Context(environment=args["environment"], phase=args["phase"],
+                          hosts=self._hosts(args["hosts"], args["result_var"], task_vars),
+                          policy=args["policy"], base_dir=base_dir)
+        try:
+            items = criteria_mod.merge(args["criteria"], args["overrides"])
+            evaluated = engine.evaluate(items, args["providers"], context, progress=self._progress,
+                                        max_workers=args["max_workers"], approver=args["approver"],
+                                        reason=args["approval_reason"], fail_closed=args["fail_closed"])
+        except GateError as exc:
+            raise AnsibleActionFail("gate phase %s in %s is misconfigured, nothing was queried: %s"
+                                    % (args["phase"], args["environment"], exc))
+        report_dir = args["report_dir"]
+        if not os.path.isabs(report_dir):
+            report_dir = os.path.join(base_dir, report_dir)
+        secrets = sorted(set(_secret_values(args["providers"])))
+        definition = {"criteria": items, "providers": args["providers"], "policy": args["policy"]}
+        written = report.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition)
+        clean = report.redact(evaluated, secrets=secrets)
+        result.update({
+            "changed": False,
+            "verdict": clean["verdict"],
+            "passed": clean["passed"],
+            "score": clean["score"],
+            "needs_approval": clean["needs_approval"],
+            "approver": clean["approver"],
+            "phase": clean["phase"],
+            "environment": clean["environment"],
+            "started": clean["started"],
+            "finished": clean["finished"],
+            "criteria": [dict((k, c[k]) for k in ("name", "provider", "verdict", "value", "baseline", "samples",
+                                                  "condition", "error", "reason", "dry_run"))
+                         for c in clean["criteria"]],
+            "reports": dict((k, v) for k, v in written.items() if k != "markdown_text"),
+            "markdown": written["markdown_text"],
+        })
+        return result

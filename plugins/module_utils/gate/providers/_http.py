@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP for the HTTP-based providers (prometheus, http_json), standard library only.
+
+One GET returning JSON, with a timeout, authentication (bearer token, basic
+auth from settings or from the URL's userinfo, extra headers), TLS options,
+and errors classified for the retry helper:
+
+  connection refused / reset, timeouts, HTTP 5xx, 408 and 429  -> retryable
+  other HTTP 4xx, TLS verification failures, answers that are
+  not JSON                                                     -> not retryable
+
+No message produced here contains a credential: URLs are shown without their
+userinfo and with every query value masked, and every known secret (token,
+password, URL password, secret-looking header and query values) is scrubbed
+from any text taken from the server's answer.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import http.client
+import json
+import re
+import socket
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
+
+USER_AGENT = "kiro.platform-gate/1"
+MAX_BODY = 64 * 1024 * 1024
+MASK = "***"
+# Header names whose values are credentials.
+_SECRET_HEADER = re.compile(r"auth|token|key|secret|password|passwd|cookie|session|signature|credential", re.I)
+_RETRYABLE_4XX = (408, 425, 429)
+_TRUTHY = ("true", "yes", "on", "1")
+_FALSY = ("false", "no", "off", "0")
+
+
+def as_bool(value, where, key):
+    """A settings boolean; accepts the strings Ansible may hand over."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUTHY + _FALSY:
+        return value.strip().lower() in _TRUTHY
+    raise CriterionError(where, "%s must be true or false" % key)
+
+
+def check_headers(value, where, key="headers"):
+    """A mapping of header name to text; returns a plain dict of str."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise CriterionError(where, "%s must be a mapping of header name to value" % key)
+    out = {}
+    for name, val in value.items():
+        if not isinstance(name, str) or not name or isinstance(val, (dict, list)) or val is None:
+            raise CriterionError(where, "%s: header %r must map a name to a text value" % (key, name))
+        if any(c in str(name) + str(val) for c in "\r\n"):
+            raise CriterionError(where, "%s: header %s contains a line break" % (key, name))
+        out[name] = str(val)
+    return out
+
+
+def check_url(value, where, key="url"):
+    if not isinstance(value, str) or not value.strip():
+        raise CriterionError(where, "%s must be an http:// or https:// URL" % key)
+    parts = urllib.parse.urlsplit(value.strip())
+    try:
+        parts.port
+    except ValueError:
+        raise CriterionError(where, "%s has an invalid port: %s" % (key, safe_url(value)))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CriterionError(where, "%s must be an http:// or https:// URL, not %s" % (key, safe_url(value)))
+    return value.strip()
+
+
+def safe_url(url):
+    """The URL without userinfo, with every query value masked (names kept)."""
+    try:
+        parts = urllib.parse.urlsplit(str(url))
+        host = parts.hostname or ""
+        if ":" in host:
+            host = "[%s]" % host
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        netloc = host + (":%d" % port if port else "")
+        query = parts.query
+        if query:
+            names = [p.split("=", 1)[0] for p in re.split(r"[&;]", query) if p]
+            query = "&".join("%s=%s" % (n, MASK) for n in names)
+        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    except Exception:  # never let an odd URL leak through an error message
+        return "<url>"
+
+
+class Client:
+    """Connection settings shared by the requests of one provider."""
+
+    def __init__(self, name, timeout, bearer_token=None, username=None, password=None, headers=None,
+                 verify_tls=True, ca_file=None):
+        self.name = name
+        self.timeout = float(timeout)
+        self.bearer_token = bearer_token or None
+        self.username = username
+        self.password = password
+        self.headers = dict(headers or {})
+        self.verify_tls = verify_tls
+        self.ca_file = ca_file
+        if self.bearer_token and self.username:
+            raise CriterionError("providers.%s" % name, "set bearer_token or username/password, not both")
+        self._context = None
+
+    # -- secrets -----------------------------------------------------------
+    def secrets(self, url=None, headers=None):
+        """Every string that must never appear in a message."""
+        found = [self.bearer_token, self.password]
+        if self.username and self.password:
+            found.append(base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode())
+        for name, value in list(self.headers.items()) + list((headers or {}).items()):
+            if _SECRET_HEADER.search(name):
+                found.append(value)
+                # "Bearer abc" -> also "abc"
+                found.extend(value.split(None, 1)[1:])
+        if url:
+            parts = urllib.parse.urlsplit(url)
+            found.append(parts.password)
+            if parts.username and parts.password:
+                found.append(parts.username + ":" + parts.password)
+            for _name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
+                found.append(value)
+        out = set()
+        for item in found:
+            if isinstance(item, str) and len(item) >= 3:
+                out.add(item)
+                quoted = urllib.parse.quote(item, safe="")
+                out.add(quoted)
+                out.add(urllib.parse.quote_plus(item, safe=""))
+        return sorted(out, key=len, reverse=True)
+
+    def scrub(self, text, url=None, headers=None):
+        text = str(text)
+        for secret in self.secrets(url, headers):
+            text = text.replace(secret, MASK)
+        return text
+
+    # -- TLS ---------------------------------------------------------------
+    def ssl_context(self):
+        if self._context is None:
+            if not self.verify_tls:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            else:
+                try:
+                    context = ssl.create_default_context(cafile=self.ca_file or None)
+                except (OSError, ssl.SSLError) as exc:
+                    raise ProviderError("%s: cannot load ca_file %s: %s"
+                                        % (self.name, self.ca_file, getattr(exc, "strerror", None) or exc),
+                                        retryable=False)
+            self._context = context
+        return self._context
+
+    # -- the request -------------------------------------------------------
+    def get_json(self, url, params=None, headers=None):
+        """GET ``url`` (+ ``params``) and return the decoded JSON document.
+
+        Raises ProviderError; the message names the URL without credentials.
+        """
+        parts = urllib.parse.urlsplit(url)
+        user, password = parts.username, parts.password
+        netloc = parts.hostname or ""
+        if ":" in netloc:
+            netloc = "[%s]" % netloc
+        if parts.port:
+            netloc += ":%d" % parts.port
+        query = parts.query
+        if params:
+            extra = urllib.parse.urlencode([(k, v) for k, v in params if v is not None])
+            query = query + "&" + extra if query else extra
+        target = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", query, ""))
+        shown = safe_url(target)
+        where = "%s: GET %s" % (self.name, shown)
+
+        request = urllib.request.Request(target, method="GET")
+        request.add_header("Accept", "application/json")
+        request.add_header("User-Agent", USER_AGENT)
+        all_headers = dict(self.headers)
+        all_headers.update(headers or {})
+        # Credentials (and secret-looking headers) go in unredirected headers:
+        # urllib does not forward those when it follows a redirect.
+        for name, value in all_headers.items():
+            if _SECRET_HEADER.search(name):
+                request.add_unredirected_header(name, value)
+            else:
+                request.add_header(name, value)
+        if self.bearer_token:
+            request.add_unredirected_header("Authorization", "Bearer %s" % self.bearer_token)
+        elif self.username or user:
+            pair = "%s:%s" % ((self.username, self.password or "") if self.username
+                              else (urllib.parse.unquote(user), urllib.parse.unquote(password or "")))
+            request.add_unredirected_header("Authorization",
+                                            "Basic %s" % base64.b64encode(pair.encode("utf-8")).decode("ascii"))
+
+        def fail(detail, retryable):
+            raise ProviderError(self.scrub("%s: %s" % (where, detail), url, headers), retryable=retryable)
+
+        handlers = [urllib.request.HTTPSHandler(context=self.ssl_context())] if parts.scheme == "https" else []
+        opener = urllib.request.build_opener(*handlers)
+        try:
+            with opener.open(request, timeout=self.timeout) as answer:
+                body = answer.read(MAX_BODY + 1)
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            try:
+                body = exc.read(4096)
+            except Exception:
+                body = b""
+            finally:
+                exc.close()
+            code = exc.code
+            retryable = code >= 500 or code in _RETRYABLE_4XX
+            fail("HTTP %d %s%s" % (code, exc.reason or "", _excerpt(body)), retryable)
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+                fail("timed out after %g s" % self.timeout, True)
+            fail(_describe(exc.reason), _retryable(exc.reason))
+        except (socket.timeout, TimeoutError):
+            fail("timed out after %g s" % self.timeout, True)
+        except ssl.SSLError as exc:
+            fail("TLS error: %s" % _describe(exc), False)
+        except (http.client.HTTPException, OSError) as exc:
+            fail(_describe(exc), True)
+        if len(body) > MAX_BODY:
+            fail("answer larger than %d MiB" % (MAX_BODY // (1024 * 1024)), False)
+        try:
+            return json.loads(body.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            fail("HTTP %d answer is not JSON (%s)%s" % (status, exc, _excerpt(body, ": ")), False)
+
+
+def _excerpt(body, prefix=": "):
+    """A short, single-line piece of an answer; the ``error`` field of a JSON error if any."""
+    if not body:
+        return ""
+    try:
+        text = body.decode("utf-8", "replace")
+    except Exception:
+        return ""
+    try:
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            for key in ("error", "message", "detail", "title"):
+                if isinstance(doc.get(key), str):
+                    text = doc[key]
+                    if doc.get("errorType"):
+                        text = "%s: %s" % (doc["errorType"], text)
+                    break
+    except ValueError:
+        pass
+    text = " ".join(text.split())
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return prefix + text if text else ""
+
+
+def _describe(reason):
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return "TLS certificate verification failed: %s" % (reason.verify_message or reason)
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return "cannot resolve host (%s)" % (reason.strerror or reason)
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror[:1].lower() + reason.strerror[1:]
+    return str(reason) or type(reason).__name__
+
+
+def _retryable(reason):
+    # A certificate or TLS setup problem does not go away by asking again.
+    return not isinstance(reason, ssl.SSLError)
