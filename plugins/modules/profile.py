@@ -40,6 +40,13 @@ options:
   user_settings:
     description: Path of a user-level settings.json that receives the O(autonomy) keys too.
     type: path
+  policy:
+    description:
+      - The safety policy to enforce (see the C(kiro_compliance) gate criterion), with
+        C(max_autonomy) already capped for the environment and phase. The configuration as it
+        will be on disk after this run (managed and unmanaged entries alike) is checked
+        before anything is written; any violation fails the task, naming the item and the rule.
+    type: dict
   snapshot_dir:
     description:
       - When set, a byte-exact snapshot of the host's Kiro files (see M(kiro.platform.snapshot)) is
@@ -119,6 +126,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, profile, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 
 def main():
@@ -131,6 +139,7 @@ def main():
         snapshot_dir=dict(type="path"),
         snapshot_label=dict(type="str"),
         snapshot_keep=dict(type="int", default=20),
+        policy=dict(type="dict"),
     )
     spec.update(argspec.kinds())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
@@ -146,6 +155,10 @@ def main():
         summary.update(profile.summary(validated))
         roots = runner.roots(module)
         plan = profile.plan(roots, validated, user_settings=params["user_settings"], purge=params["purge"])
+        if params["policy"] is not None:
+            found = profile.policy_violations(roots, plan, params["policy"], params["user_settings"])
+            if found:
+                raise KiroValidationError("policy", profile.refusal(found))
         if plan.changed and params["snapshot_dir"]:
             _, manifest, _ = snapshot.create(
                 roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],

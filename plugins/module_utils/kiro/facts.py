@@ -63,11 +63,12 @@ def manual_mode(root_facts):
     return True
 
 
-def gather(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FILE):
+def gather(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FILE, digest=True):
+    """``digest`` False skips the sha256 over the files on disk (as when describing a plan)."""
     described = [describe_root(root, settings_file) for root in roots]
     for entry in described:
         entry["manual_mode"] = manual_mode(entry)
-    entries, _ = snapshot.collect(roots, user_settings)
+    entries = snapshot.collect(roots, user_settings)[0] if digest else {}
     user = None
     if user_settings:
         errors = []
@@ -86,4 +87,4 @@ def gather(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FI
         "manual_mode": all(r["manual_mode"] for r in described),
     }
     return {"roots": described, "user_settings": user, "summary": summary,
-            "digest": snapshot.digest(entries), "files": len(entries)}
+            "digest": snapshot.digest(entries) if digest else None, "files": len(entries)}

@@ -24,8 +24,40 @@ SECRET_MODE = 0o600
 DEFAULT_MODE = 0o644
 
 
+# Stack of {path: planned bytes or None}; see Overlay.
+_OVERLAYS = []
+
+
+class Overlay:
+    """Within ``with Overlay(changes):`` reads see the planned bytes, not the disk's.
+
+    Lets a planned configuration be described (facts) and checked against the
+    safety policy exactly as it will be on disk, before anything is written.
+    """
+
+    def __init__(self, changes):
+        self.files = dict((change.path, change.after) for change in changes)
+
+    def __enter__(self):
+        _OVERLAYS.append(self.files)
+        return self
+
+    def __exit__(self, *exc):
+        _OVERLAYS.remove(self.files)
+
+
+def _overlaid(path):
+    for files in reversed(_OVERLAYS):
+        if path in files:
+            return True, files[path]
+    return False, None
+
+
 def read_bytes(path):
     """Return the bytes of ``path`` or None when it does not exist."""
+    hit, data = _overlaid(path)
+    if hit:
+        return data
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -43,12 +75,23 @@ def read_parsed(path, parser):
     return data, parser(decode_text(path, data), path)
 
 
+def names(directory):
+    """File names in ``directory`` (with any active Overlay applied), sorted."""
+    found = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+    for files in _OVERLAYS:
+        for path, data in files.items():
+            if os.path.dirname(path) == directory:
+                if data is None:
+                    found.discard(os.path.basename(path))
+                else:
+                    found.add(os.path.basename(path))
+    return sorted(found)
+
+
 def listing(directory, suffix):
     """(stem, path) of the files in ``directory`` whose names end with ``suffix``, sorted."""
-    if not os.path.isdir(directory):
-        return []
     return [(entry[:-len(suffix)], os.path.join(directory, entry))
-            for entry in sorted(os.listdir(directory)) if entry.endswith(suffix)]
+            for entry in names(directory) if entry.endswith(suffix)]
 
 
 def purge(directory, suffix, keep):

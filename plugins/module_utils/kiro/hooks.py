@@ -266,12 +266,9 @@ def plan(root, specs, hook_format="classic", purge=False):
         changes.append(_change(keep, before, existing, want, name))
         # The same hook left in the other format would fire twice.
         changes.extend(_remove_other_form(other, name, hook_format))
-    if purge and os.path.isdir(directory):
-        for entry in sorted(os.listdir(directory)):
-            if entry in owned or not (entry.endswith(CLASSIC_SUFFIX) or entry.endswith(V1_SUFFIX)):
-                continue
-            path = os.path.join(directory, entry)
-            changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[entry]))
+    if purge:
+        for suffix in (CLASSIC_SUFFIX, V1_SUFFIX):
+            changes.extend(fileio.purge(directory, suffix, owned))
     return changes
 
 
@@ -292,10 +289,8 @@ def _remove_other_form(path, name, hook_format):
 
 def hook_files(root):
     directory = root.join(SUBDIR)
-    if not os.path.isdir(directory):
-        return []
     out = []
-    for entry in sorted(os.listdir(directory)):
+    for entry in fileio.names(directory):
         path = os.path.join(directory, entry)
         if entry.endswith(CLASSIC_SUFFIX):
             out.append(("classic", path))

@@ -98,6 +98,35 @@ RULES = ("auto_approve_mutating", "trust_all_commands", "write_without_consent",
          "autonomy_above_cap", "unreadable_config")
 
 
+# The rollout plan's path: the highest autonomy each environment may have at each
+# phase. An environment a phase does not deploy to stays manual.
+ENVIRONMENTS = ("development", "staging", "production")
+PLAN_CAPS = {
+    0: {},
+    1: {"development": "supervised"},
+    2: {"development": "supervised_autonomous"},
+    3: {"development": "supervised_autonomous", "staging": "supervised_autonomous"},
+    4: {"development": "supervised_autonomous", "staging": "supervised_autonomous", "production": "conservative"},
+    5: {"development": "full", "staging": "full", "production": "full"},
+}
+
+
+def plan_cap(environment, phase):
+    """The autonomy level the rollout plan gives ``environment`` at ``phase``."""
+    if phase not in PLAN_CAPS:
+        raise KiroValidationError("phase", "must be 0..5, not %r" % (phase,))
+    return PLAN_CAPS[phase].get(environment, "manual")
+
+
+def effective(policy, environment, phase):
+    """The environment's policy with max_autonomy lowered to the plan's cap at ``phase``."""
+    policy = validate(policy)
+    cap = plan_cap(environment, phase)
+    if autonomy_rank(cap) < autonomy_rank(policy["max_autonomy"]):
+        policy["max_autonomy"] = cap
+    return policy
+
+
 def autonomy_rank(level):
     """0 (manual) .. 4 (full); raises KiroValidationError for an unknown level."""
     if level not in LEVELS:

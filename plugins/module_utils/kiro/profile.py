@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, hooks, mcp, steering
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, facts, fileio, hooks, mcp, policy, steering
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
 
@@ -86,3 +86,20 @@ def summary(validated):
             "agents": [a["name"] for a in kinds["agents"]],
         }
     return out
+
+
+def policy_violations(roots, planned, safety_policy, user_settings=None):
+    """How the configuration would break ``safety_policy`` once ``planned`` is written.
+
+    The planned bytes are read through a fileio.Overlay, so the check sees exactly
+    what will be on disk, including entries the profile does not manage.
+    """
+    with fileio.Overlay(planned.changes):
+        described = facts.gather(roots, user_settings=user_settings, digest=False)
+    return policy.violations(described, safety_policy)
+
+
+def refusal(found):
+    lines = ["%s: %s (rule %s)" % (v["item"], v["detail"], v["rule"]) for v in found[:10]]
+    more = "" if len(found) <= 10 else "; and %d more" % (len(found) - 10)
+    return "refusing to write a configuration that breaks the safety policy: %s%s" % ("; ".join(lines), more)
