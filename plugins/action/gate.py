@@ -18,6 +18,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine, report
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
 
 display = Display()
 
@@ -36,6 +37,7 @@ ARGUMENT_SPEC = dict(
     approval_reason=dict(type="str"),
     fail_closed=dict(type="bool", default=True),
     max_workers=dict(type="int"),
+    validate_only=dict(type="bool", default=False),
 )
 
 _SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "access_key", "session")
@@ -65,8 +67,7 @@ class ActionModule(ActionBase):
         out = {}
         for name in names:
             hv = hostvars.get(name, {})
-            result = hv.get(result_var)
-            ok = isinstance(result, dict) and not result.get("failed") and not result.get("unreachable")
+            ok = rollout_plan.host_ok(hv.get(result_var))
             facts = (hv.get("ansible_facts") or {}).get("kiro")
             out[name] = {"targeted": True, "ok": bool(ok), "facts": facts}
         return out
@@ -89,6 +90,10 @@ class ActionModule(ActionBase):
                           policy=args["policy"], base_dir=base_dir)
         try:
             items = criteria_mod.merge(args["criteria"], args["overrides"])
+            if args["validate_only"]:
+                loaded, _ = engine.prepare(items, args["providers"])
+                result.update(changed=False, valid=True, criteria=[c.name for c in loaded])
+                return result
             evaluated = engine.evaluate(items, args["providers"], context, progress=self._progress,
                                         max_workers=args["max_workers"], approver=args["approver"],
                                         reason=args["approval_reason"], fail_closed=args["fail_closed"])

@@ -87,6 +87,10 @@ options:
   max_workers:
     description: How many criteria are measured at once; default all of them.
     type: int
+  validate_only:
+    description: Only validate the gate (providers known, parameters present, conditions well formed); query nothing.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full

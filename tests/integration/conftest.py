@@ -25,8 +25,13 @@ class Run:
             hosts[match.group(1)] = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2)))
         return hosts
 
-    def changed(self):
-        return sum(h.get("changed", 0) for h in self.recap().values())
+    def changed(self, hosts=None):
+        """Changes on the managed hosts (the controller's ledger entries are not host changes)."""
+        return sum(h.get("changed", 0) for name, h in self.recap().items()
+                   if name != "localhost" and (hosts is None or name in hosts))
+
+    def hosts_recap(self):
+        return dict((k, v) for k, v in self.recap().items() if k != "localhost")
 
 
 def ansible_env(extra=None):
@@ -43,7 +48,8 @@ def ansible_env(extra=None):
 
 def run_playbook(playbook, sandbox, *args, env=None, inventory="inventories/local"):
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, inventory),
-           os.path.join(ROOT, "playbooks", playbook), "-e", "kiro_sandbox_root=%s" % sandbox]
+           os.path.join(ROOT, "playbooks", playbook), "-e", "kiro_sandbox_root=%s" % sandbox,
+           "-e", "rollout_report_dir=%s" % os.path.join(str(sandbox), "reports")]
     cmd.extend(args)
     proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(env), capture_output=True, text=True, timeout=600)
     return Run(proc)
@@ -65,10 +71,12 @@ def read_json(path):
         return json.load(handle)
 
 
-def tree(path):
-    """{relative path: bytes} of every file under ``path``."""
+def tree(path, skip=("ledger", "reports")):
+    """{relative path: bytes} of every file under ``path`` (the ledger and reports left out)."""
     out = {}
-    for base, _, files in os.walk(path):
+    for base, dirs, files in os.walk(path):
+        if base == str(path):
+            dirs[:] = [d for d in dirs if d not in skip]
         for name in files:
             full = os.path.join(base, name)
             with open(full, "rb") as handle:

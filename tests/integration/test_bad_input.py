@@ -14,8 +14,10 @@ def test_corrupt_mcp_json_fails_that_host_only(sandbox):
     result = run_playbook("phase1.yml", sandbox)
     assert result.rc != 0
     recap = result.recap()
-    assert recap["dev-workstation-1"]["failed"] == 1
-    assert recap["dev-workstation-2"]["failed"] == 0
+    # The phase playbook records a host's failure (rescued) and lets the gate decide: it fails.
+    assert recap["dev-workstation-1"]["rescued"] == 1
+    assert recap["dev-workstation-2"]["rescued"] == 0 and recap["dev-workstation-2"]["changed"] >= 1
+    assert "did not pass its gate in development" in result.out and "| config_deployment | FAIL |" in result.out
     assert bad in result.out and "invalid JSON" in result.out
     with open(bad, "rb") as handle:
         assert handle.read() == b'{"mcpServers": {"x": {"command": "a",}}'
@@ -59,9 +61,11 @@ def test_secrets_never_printed(sandbox, tmp_path):
         "      env: {GITHUB_PERSONAL_ACCESS_TOKEN: ghp_TopSecretValue123, GITHUB_READ_ONLY: '1'}\n"
         "    - name: remote\n"
         "      url: https://mcp.example.invalid/mcp?token=QueryTokenValue456\n"
-        "      headers: {Authorization: Bearer HeaderTokenValue789}\n")
+        "      headers: {Authorization: Bearer HeaderTokenValue789}\n"
+        "  autonomy: {agent_autonomy: Supervised}\n")
     result = run_playbook("phase1.yml", sandbox, "--diff", "-vvv", "-e", "@%s" % overrides)
-    assert result.rc == 0, result.out + result.err
+    # The gate fails (these servers cannot start here); what matters is what was printed.
+    assert "Apply the Kiro profile to every workspace" in result.out
     for secret in ("ghp_TopSecretValue123", "QueryTokenValue456", "HeaderTokenValue789"):
         assert secret not in result.out and secret not in result.err
     assert "GITHUB_READ_ONLY" in result.out

@@ -11,7 +11,8 @@ DEV_HOSTS = ("dev-workstation-1", "dev-workstation-2")
 def test_apply_then_idempotent(sandbox):
     first = run_playbook("phase1.yml", sandbox)
     assert first.rc == 0, first.out + first.err
-    assert set(first.recap()) == set(DEV_HOSTS), "phase 1 targets development only"
+    assert set(first.hosts_recap()) == set(DEV_HOSTS), "phase 1 targets development only"
+    assert "Phase 1 passed in development." in first.out
     for host in DEV_HOSTS:
         assert first.recap()[host]["changed"] >= 1
         for ws in ("platform-infra", "payments-service"):
@@ -38,7 +39,7 @@ def test_check_mode_predicts_exactly(sandbox):
     assert "inclusion: always" in predicted.out  # the diff shows the steering docs
     real = run_playbook("phase1.yml", sandbox, "--diff")
     assert real.rc == 0, real.out + real.err
-    assert predicted.recap() == real.recap()
+    assert predicted.hosts_recap() == real.hosts_recap()
     assert sorted(set(l for l in predicted.out.splitlines() if l.startswith("+++ after:"))) == \
         sorted(set(l for l in real.out.splitlines() if l.startswith("+++ after:")))
 
@@ -55,8 +56,11 @@ def test_operator_entries_survive(sandbox):
     with open(own_hook, "w") as handle:
         handle.write('{"name": "lint", "version": "1", "when": {"type": "userTriggered"}, '
                      '"then": {"type": "runCommand", "command": "make lint"}}')
-    result = run_playbook("phase1.yml", sandbox, "--limit", "dev-workstation-1")
-    assert result.rc == 0, result.out + result.err
+    refused = run_playbook("phase1.yml", sandbox, "--limit", "dev-workstation-1")
+    assert refused.rc != 0 and "include the controller in --limit" in refused.out
+    result = run_playbook("phase1.yml", sandbox, "--limit", "dev-workstation-1,localhost")
+    # Applied (the gate then fails: the operator's notes-mcp server cannot start here).
+    assert result.recap()["dev-workstation-1"]["changed"] == 1, result.out
     doc = read_json(mcp)
     assert doc["x-top"] is True
     assert doc["mcpServers"]["notes"] == {"command": "notes-mcp"}

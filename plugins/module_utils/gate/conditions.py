@@ -29,8 +29,8 @@ OPERATORS = {
 }
 SUBJECTS = ("value", "savings", "change")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_CMP = re.compile(r"^\s*(?:(%s)\s+)?(>=|<=|==|!=|>|<)\s*(%s)\s*$" % ("|".join(SUBJECTS), _NUM))
-_BETWEEN = re.compile(r"^\s*(?:(%s)\s+)?between\s+(%s)\s+and\s+(%s)\s*$" % ("|".join(SUBJECTS), _NUM, _NUM))
+_CMP = re.compile(r"^\s*(?:(%s)\s*)?(>=|<=|==|!=|>|<)\s*(%s)\s*$" % ("|".join(SUBJECTS), _NUM))
+_BETWEEN = re.compile(r"^\s*(?:(%s)\s*)?between\s+(%s)\s+and\s+(%s)\s*$" % ("|".join(SUBJECTS), _NUM, _NUM))
 
 
 class Condition:
@@ -59,7 +59,7 @@ class Condition:
     def holds(self, value, baseline=None):
         """True / False, or None when there is nothing to compare."""
         subject = self.subject_value(value, baseline)
-        if subject is None:
+        if subject is None or math.isnan(subject):
             return None
         if self.op == "between":
             return OPERATORS[">="](subject, self.low) and OPERATORS["<="](subject, self.high)

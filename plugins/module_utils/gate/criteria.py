@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import conditions
@@ -33,6 +34,8 @@ def _number(value, name, key, minimum=0, integer=False):
         raise CriterionError(name, "%s must be a number, not %r" % (key, value))
     if integer and float(value) != number:
         raise CriterionError(name, "%s must be a whole number" % key)
+    if not math.isfinite(number):
+        raise CriterionError(name, "%s must be a finite number, not %r" % (key, value))
     if number < minimum:
         raise CriterionError(name, "%s must be >= %s" % (key, minimum))
     return number

@@ -105,7 +105,10 @@ def _measure_with_watchdog(provider, criterion, context):
     if thread.is_alive():
         raise ProviderError("no answer within %.0f s" % budget, retryable=False)
     if "error" in box:
-        raise box["error"]
+        error = box["error"]
+        if isinstance(error, Exception):
+            raise error
+        raise ProviderError("%s: %s" % (type(error).__name__, error), retryable=False)
     return box["result"]
 
 
@@ -205,7 +208,9 @@ def evaluate(items, settings, context, progress=None, max_workers=None, approver
         results = [f.result() for f in futures]
     finished = time.time()
     verdict = verdict_of(results, fail_closed)
-    approved = bool(approver and reason)
+    # An approval is recorded only where it decided something.
+    approvable = verdict == "warn" or (verdict == "inconclusive" and not fail_closed)
+    approved = bool(approver and reason) and approvable
     if verdict == "pass":
         passed = True
     elif verdict == "warn" or (verdict == "inconclusive" and not fail_closed):

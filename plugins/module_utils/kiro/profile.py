@@ -103,3 +103,48 @@ def refusal(found):
     lines = ["%s: %s (rule %s)" % (v["item"], v["detail"], v["rule"]) for v in found[:10]]
     more = "" if len(found) <= 10 else "; and %d more" % (len(found) - 10)
     return "refusing to write a configuration that breaks the safety policy: %s%s" % ("; ".join(lines), more)
+
+
+LEVEL_KEYS = ("agent_autonomy", "trusted_commands", "command_denylist", "hooks_enabled", "mcp_enabled",
+              "agents_enabled", "auto_approve", "permissions")
+
+
+def compose(content, level):
+    """A profile from what a phase deploys (``content``) and how autonomous it may be (``level``).
+
+    ``content``: steering, hooks, mcp_servers, agents (as in a profile, without autonomy).
+    ``level``: agent_autonomy, trusted_commands, command_denylist, permissions,
+    hooks_enabled, mcp_enabled, agents_enabled, auto_approve (server name -> tools).
+    A level that disables hooks and MCP servers deploys the content inert.
+    """
+    if not isinstance(content, dict):
+        raise KiroValidationError("content", "must be a mapping of steering, hooks, mcp_servers, agents")
+    if not isinstance(level, dict):
+        raise KiroValidationError("level", "must be a mapping")
+    unknown = sorted(set(level) - set(LEVEL_KEYS) - {"name", "description"})
+    if unknown:
+        raise KiroValidationError("level", "unknown key(s) %s" % ", ".join(unknown))
+    auto_approve = level.get("auto_approve") or {}
+    hooks_on = level.get("hooks_enabled", True)
+    out = {
+        "steering": [dict(doc) for doc in content.get("steering") or []],
+        "hooks": [dict(hook, enabled=bool(hooks_on and hook.get("enabled", True)))
+                  for hook in content.get("hooks") or []],
+        "mcp_servers": [],
+        "agents": [],
+    }
+    for server in content.get("mcp_servers") or []:
+        server = dict(server)
+        if server.get("state", "present") != "absent":
+            server["disabled"] = not level.get("mcp_enabled", True)
+            server["auto_approve"] = list(auto_approve.get(server.get("name"), []))
+        out["mcp_servers"].append(server)
+    for agent in content.get("agents") or []:
+        agent = dict(agent)
+        if not level.get("agents_enabled", True) and isinstance(agent.get("config"), dict):
+            agent["config"] = dict(agent["config"], allowedTools=[])
+        out["agents"].append(agent)
+    autonomy_spec = dict((k, level[k]) for k in ("agent_autonomy", "trusted_commands", "command_denylist",
+                                                  "permissions") if level.get(k) is not None)
+    out["autonomy"] = autonomy_spec
+    return out

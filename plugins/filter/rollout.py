@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over the rollout plan: autonomy caps, capped policies, composed profiles."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import policy, profile
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import status as rollout_status
+
+
+def _wrap(func):
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (KiroError, ValueError) as exc:
+            raise AnsibleFilterError("kiro.platform.%s: %s" % (func.__name__, exc))
+    run.__name__ = func.__name__
+    return run
+
+
+def plan_cap(environment, phase):
+    return policy.plan_cap(environment, int(phase))
+
+
+def effective_policy(safety_policy, environment, phase):
+    return policy.effective(safety_policy, environment, int(phase))
+
+
+def compose_profile(content, level):
+    return profile.compose(content, level)
+
+
+def rollout_phase(number):
+    return rollout_plan.phase(number)
+
+
+def rollout_refusals(number, states, approver=None, reason=None):
+    return rollout_plan.refusals(number, states, approver, reason)
+
+
+def rollout_host_results(hosts, hostvars, result_var="kiro_config_result"):
+    results = dict((h, (hostvars.get(h) or {}).get(result_var)) for h in hosts)
+    return rollout_plan.host_results(list(hosts), results)
+
+
+def drill_passed(per_host):
+    return rollout_plan.drill_passed(per_host)
+
+
+def rollout_status_lines(results):
+    return rollout_status.lines(results)
+
+
+def rollout_status_html(results):
+    return rollout_status.page(results)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "plan_cap": _wrap(plan_cap),
+            "effective_policy": _wrap(effective_policy),
+            "compose_profile": _wrap(compose_profile),
+            "rollout_phase": _wrap(rollout_phase),
+            "rollout_refusals": _wrap(rollout_refusals),
+            "rollout_host_results": _wrap(rollout_host_results),
+            "drill_passed": _wrap(drill_passed),
+            "rollout_status_lines": _wrap(rollout_status_lines),
+            "rollout_status_html": _wrap(rollout_status_html),
+        }

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done on the controller by plugins/action/ledger.py.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ledger
+short_description: Read, append to, verify and lock an environment's rollout ledger
+version_added: 0.1.0
+description:
+  - Runs on the controller. The ledger is the append-only, hash-chained record of one
+    environment's rollout - phases started and applied, gate verdicts, approvals,
+    rollbacks, manual overrides, broken locks and incidents. Each entry carries the
+    sha256 of the entry before it, so changing, removing or reordering an entry is
+    detected, and the current phase is derived from the entries alone.
+  - O(backend=local) keeps C(<path>/<environment>.jsonl) (one JSON entry per line, mode
+    0640 in a 0750 directory) and the run lock C(<path>/<environment>.lock); writers
+    serialise on a file lock.
+  - O(backend=s3) keeps C(<prefix>/<environment>/ledger.jsonl) and C(<prefix>/<environment>/lock.json)
+    in O(bucket), with conditional writes - concurrent appends from several controllers
+    (teams, AWX) all land, in order, with an intact chain.
+  - Nothing is appended to a ledger whose chain does not verify.
+  - Every operation returns the derived RV(state).
+options:
+  operation:
+    description:
+      - C(read) returns the entries; C(append) adds one; C(verify) fails when the chain is
+        broken, naming the first bad seq; C(state) returns the derived state and fails on a
+        broken chain; C(lock) takes the environment's run lock (or extends it for the same
+        O(run_id)); C(unlock) releases it.
+      - One rollout per environment at a time - C(lock) fails while another run holds an
+        unexpired lock, and on an expired one unless O(break_lock=true).
+    type: str
+    required: true
+    choices: [read, append, verify, state, lock, unlock]
+  environment:
+    description: The environment whose ledger this is (development, staging, production).
+    type: str
+    required: true
+  backend:
+    description: Where the ledger is kept.
+    type: str
+    default: local
+    choices: [local, s3]
+  path:
+    description: The ledger directory for O(backend=local); a relative path resolves against the playbook's directory.
+    type: path
+    default: ledger
+  bucket:
+    description: The S3 bucket, for O(backend=s3).
+    type: str
+  prefix:
+    description: The key prefix inside O(bucket).
+    type: str
+    default: kiro-ledger
+  region:
+    description: AWS region for O(backend=s3); default, boto3's own configuration.
+    type: str
+  profile:
+    description: AWS profile for O(backend=s3).
+    type: str
+  endpoint_url:
+    description: S3 endpoint (an S3-compatible store, or a test server).
+    type: str
+  aws_access_key_id:
+    description: AWS access key; default, boto3's credential chain (environment, profile, instance role).
+    type: str
+  aws_secret_access_key:
+    description: AWS secret key, with O(aws_access_key_id).
+    type: str
+  aws_session_token:
+    description: AWS session token for temporary credentials.
+    type: str
+  phase:
+    description: The phase (0-5) an appended entry is about; default, the current phase.
+    type: int
+  event:
+    description:
+      - The event to append; required for O(operation=append).
+      - C(rolled_back) needs C(details.to_phase); C(override_set) and C(override_cleared)
+        need C(details.incident_id) (and should carry C(reason)). An override is active from
+        its C(override_set) until an C(override_cleared) with the same incident id.
+    type: str
+    choices: [started, applied, gate_passed, gate_failed, approved, rolled_back, override_set, override_cleared,
+              lock_broken, incident_opened]
+  actor:
+    description: Who does this (the entry's actor, the lock's holder); default, the AWX user or the controller user.
+    type: str
+  run_id:
+    description:
+      - Identifies the run; a lock belongs to a run. Default, C(awx-job-<awx_job_id>) under
+        AWX, else one id shared by every task of this ansible-playbook process.
+    type: str
+  details:
+    description: Free-form facts recorded with an appended entry (JSON values).
+    type: dict
+  report_sha256:
+    description: The sha256 of the gate report or evidence bundle this entry refers to.
+    type: str
+  ttl:
+    description: Seconds a lock lasts from when it is taken or extended.
+    type: int
+    default: 3600
+  break_lock:
+    description: Replace another run's expired lock (recorded in the ledger as C(lock_broken)). An unexpired lock is never broken.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: C(append), C(lock) and C(unlock) change nothing and report what they would do.
+  diff_mode:
+    support: none
+    description: No diff is shown.
+  action:
+    support: full
+    description: Runs on the controller.
+notes:
+  - A lock records UTC times from the controller's clock; keep controllers in sync (NTP).
+  - Removing the last entries of a ledger leaves a valid chain; keep the S3 bucket versioned
+    (or back the directory up) so that history can be proved.
+author:
+  - Kiro Platform Team (@kiro-platform)
+"""
+
+EXAMPLES = r"""
+- name: One rollout per environment at a time
+  kiro.platform.ledger:
+    operation: lock
+    environment: staging
+    ttl: 7200
+
+- name: Record the gate verdict with its evidence
+  kiro.platform.ledger:
+    operation: append
+    environment: staging
+    phase: 3
+    event: gate_passed
+    report_sha256: "{{ gate.reports.evidence_sha256 }}"
+    details:
+      score: "{{ gate.score }}"
+
+- name: Refuse to run while a manual override is active
+  kiro.platform.ledger:
+    operation: state
+    environment: production
+    backend: s3
+    bucket: example-kiro-ledger
+    region: eu-west-1
+  register: ledger
+  failed_when: ledger.state.override.active
+
+- name: Clear the override after an incident
+  kiro.platform.ledger:
+    operation: append
+    environment: production
+    event: override_cleared
+    actor: "{{ approver }}"
+    details:
+      incident_id: INC-42
+      reason: "{{ reason }}"
+
+- name: Prove nobody edited the ledger
+  kiro.platform.ledger:
+    operation: verify
+    environment: production
+
+- name: Release the lock
+  kiro.platform.ledger:
+    operation: unlock
+    environment: staging
+"""
+
+RETURN = r"""
+state:
+  description: The state derived from the ledger.
+  returned: always
+  type: dict
+  contains:
+    environment:
+      description: The environment.
+      type: str
+    phase:
+      description: The current phase - the highest phase passed and not rolled back (0 when none).
+      type: int
+    passed_phases:
+      description: The phases passed and not rolled back, sorted.
+      type: list
+      elements: int
+    last_gate:
+      description: The latest gate verdict - phase, verdict (pass or fail), ts, report_sha256; null when none.
+      type: dict
+    override:
+      description: The manual override - active, incident_id, reason, actor, ts, expires, incidents (all active ids).
+      type: dict
+    last_event:
+      description: The latest entry's event, phase, ts and actor; null when the ledger is empty.
+      type: dict
+    entries:
+      description: The number of entries.
+      type: int
+  sample:
+    environment: staging
+    phase: 2
+    passed_phases: [1, 2]
+    last_gate: {phase: 3, verdict: pass, ts: "2025-03-01T10:00:00.000Z", report_sha256: null}
+    override: {active: false, incident_id: null, reason: null, actor: null, ts: null, expires: null, incidents: []}
+    last_event: {event: rolled_back, phase: 3, ts: "2025-03-02T08:00:00.000Z", actor: alice}
+    entries: 4
+chain_ok:
+  description: Whether the hash chain verifies.
+  returned: always
+  type: bool
+bad_seq:
+  description: The first entry that does not verify, or null.
+  returned: always
+  type: int
+entry:
+  description:
+    - The appended entry - seq, ts, environment, phase, event, actor, run_id, details,
+      report_sha256, prev_sha256, sha256. In check mode, the entry that would be appended.
+  returned: when operation is append
+  type: dict
+entries:
+  description: Every entry, oldest first.
+  returned: when operation is read
+  type: list
+  elements: dict
+lock:
+  description:
+    - For C(lock), the lock - run_id, holder, acquired, expires, status (acquired, extended,
+      broken) and previous (the stale lock broken). For C(unlock), the lock removed, or null.
+  returned: when operation is lock or unlock
+  type: dict
+location:
+  description: The ledger file or S3 URL.
+  returned: always
+  type: str
+run_id:
+  description: The run id used.
+  returned: always
+  type: str
+"""
