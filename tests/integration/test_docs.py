@@ -1,30 +1,57 @@
-"""Every module and the role document themselves where operators look."""
+"""Every plugin and role documents itself where operators look: ansible-doc."""
 
+import glob
 import os
+import re
 import subprocess
 
 import pytest
 
 from conftest import BIN, ROOT, ansible_env
 
-MODULES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "plugins", "modules")) if f.endswith(".py"))
+
+def names(kind, pattern):
+    return sorted(set(os.path.basename(f).rsplit(".", 1)[0]
+                      for f in glob.glob(os.path.join(ROOT, "plugins", kind, pattern))
+                      if not os.path.basename(f).startswith("_")))
 
 
-def test_every_module_listed():
-    assert {"agents", "autonomy", "hooks", "kiro_facts", "mcp_servers", "profile", "snapshot", "steering"} <= set(MODULES)
+MODULES = names("modules", "*.py")
+LOOKUPS = names("lookup", "*.py")
+CALLBACKS = names("callback", "*.py")
+FILTERS = names("filter", "*.yml") + ["alert_rules"]
+ROLES = sorted(d for d in os.listdir(os.path.join(ROOT, "roles")) if not d.startswith("."))
+
+
+def doc(*args):
+    proc = subprocess.run([os.path.join(BIN, "ansible-doc")] + list(args), cwd=ROOT, env=ansible_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "ERROR" not in proc.stderr and "WARNING" not in proc.stderr, proc.stderr
+    return re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
+
+
+def test_every_plugin_listed():
+    assert {"agents", "autonomy", "gate", "hooks", "kiro_facts", "ledger", "mcp_servers", "profile", "snapshot",
+            "steering"} <= set(MODULES)
+    assert {"metric", "phase"} <= set(LOOKUPS)
+    assert {"kiro_config", "phase_gate", "alert_rules"} <= set(ROLES)
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_ansible_doc_renders(module):
-    proc = subprocess.run([os.path.join(BIN, "ansible-doc"), "kiro.platform." + module], cwd=ROOT,
-                          env=ansible_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "EXAMPLES" in proc.stdout and "OPTIONS" in proc.stdout
-    assert "ERROR" not in proc.stderr
+def test_module_doc(module):
+    out = doc("kiro.platform." + module)
+    assert "EXAMPLES" in out and "OPTIONS" in out and "RETURN VALUES" in out
 
 
-def test_role_argument_spec_renders():
-    proc = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "role", "kiro.platform.kiro_config"], cwd=ROOT,
-                          env=ansible_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "kiro_config_profile" in proc.stdout
+@pytest.mark.parametrize("kind,name", [("lookup", n) for n in LOOKUPS] + [("callback", n) for n in CALLBACKS]
+                         + [("filter", n) for n in FILTERS])
+def test_plugin_doc(kind, name):
+    out = doc("-t", kind, "kiro.platform." + name)
+    assert "kiro.platform." + name in out and len(out.splitlines()) > 5
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_argument_spec(role):
+    out = doc("-t", "role", "kiro.platform." + role)
+    assert re.search(r"ENTRY POINT: \*?main", out) and (role + "_") in out

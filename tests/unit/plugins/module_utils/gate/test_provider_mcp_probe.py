@@ -22,7 +22,11 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import plan as 
 SERVERS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "mcp_servers"))
 PY = sys.executable
 # Long enough for three Python servers starting at once on a busy 2-core machine.
-MIX_TIMEOUT = 6.0
+# Starting a Python MCP server costs ~1.5 s of CPU; on a loaded 2-core machine a healthy
+# server needs several seconds, so the timeouts leave room for that.
+MIX_TIMEOUT = 10.0
+# For probes with no hanging server the timeout costs nothing when all goes well.
+CALM_TIMEOUT = 30.0
 
 
 def server(script, *args, **fields):
@@ -190,7 +194,7 @@ def test_config_files_skip_disabled_servers_and_check_expected_tools(tmp_path):
              disabled_tools=["get_pod_logs"]),
         dict(server("exit_at_once.py"), name="retired", disabled=True),
     ])
-    result, _ = measure({"timeout": MIX_TIMEOUT}, base_dir=ws, config=[user_file, ".kiro/settings/mcp.json"],
+    result, _ = measure({"timeout": CALM_TIMEOUT}, base_dir=ws, config=[user_file, ".kiro/settings/mcp.json"],
                         expect_tools={"eks": ["list_k8s_resources", "manage_eks_stacks", "get_pod_logs"]})
     assert sorted(result.details) == ["eks"]  # the disabled one is not probed
     assert result.samples == 1 and result.value == 0.0
@@ -292,7 +296,7 @@ def http_server():
 
 
 def test_remote_server_over_streamable_http(http_server):
-    result, _ = measure({"timeout": MIX_TIMEOUT}, servers={
+    result, _ = measure({"timeout": CALM_TIMEOUT}, servers={
         "github": {"url": http_server, "headers": {"X-MCP-Readonly": "true"}},
         "wrong-path": {"url": http_server.replace("/mcp", "/nope")},
     })
