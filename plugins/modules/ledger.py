@@ -42,40 +42,6 @@ options:
     description: The environment whose ledger this is (development, staging, production).
     type: str
     required: true
-  backend:
-    description: Where the ledger is kept.
-    type: str
-    default: local
-    choices: [local, s3]
-  path:
-    description: The ledger directory for O(backend=local); a relative path resolves against the playbook's directory.
-    type: path
-    default: ledger
-  bucket:
-    description: The S3 bucket, for O(backend=s3).
-    type: str
-  prefix:
-    description: The key prefix inside O(bucket).
-    type: str
-    default: kiro-ledger
-  region:
-    description: AWS region for O(backend=s3); default, boto3's own configuration.
-    type: str
-  profile:
-    description: AWS profile for O(backend=s3).
-    type: str
-  endpoint_url:
-    description: S3 endpoint (an S3-compatible store, or a test server).
-    type: str
-  aws_access_key_id:
-    description: AWS access key; default, boto3's credential chain (environment, profile, instance role).
-    type: str
-  aws_secret_access_key:
-    description: AWS secret key, with O(aws_access_key_id).
-    type: str
-  aws_session_token:
-    description: AWS session token for temporary credentials.
-    type: str
   phase:
     description: The phase (0-5) an appended entry is about; default, the current phase.
     type: int
@@ -124,6 +90,8 @@ notes:
   - A lock records UTC times from the controller's clock; keep controllers in sync (NTP).
   - Removing the last entries of a ledger leaves a valid chain; keep the S3 bucket versioned
     (or back the directory up) so that history can be proved.
+extends_documentation_fragment:
+  - kiro.platform.ledger
 author:
   - Kiro Platform Team (@kiro-platform)
 """
