@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Open a ledger by backend name: what the action plugin and the phase lookup share."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3Ledger
+
+BACKENDS = ("local", "s3")
+DEFAULT_PREFIX = "kiro-ledger"
+
+
+def s3_client(region=None, profile=None, endpoint_url=None, aws_access_key_id=None, aws_secret_access_key=None,
+              aws_session_token=None):
+    """A boto3 S3 client; unset settings fall back to boto3's own chain (env, profile, instance role)."""
+    try:
+        import boto3
+    except ImportError:
+        raise LedgerError("backend s3 needs boto3 on the controller (pip install boto3)")
+    if bool(aws_access_key_id) != bool(aws_secret_access_key):
+        raise LedgerError("aws_access_key_id and aws_secret_access_key go together")
+    try:
+        session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
+        return session.client("s3", endpoint_url=endpoint_url or None, aws_access_key_id=aws_access_key_id or None,
+                              aws_secret_access_key=aws_secret_access_key or None,
+                              aws_session_token=aws_session_token or None)
+    except Exception as exc:  # botocore's ProfileNotFound, bad endpoint, ...
+        raise LedgerError("cannot build the S3 client: %s" % exc)
+
+
+def open_ledger(backend, environment, path=None, bucket=None, prefix=DEFAULT_PREFIX, client=None, **client_settings):
+    """A LocalLedger (``path`` is its directory) or an S3Ledger (``bucket``; ``client`` or ``client_settings``)."""
+    if backend == "local":
+        if not path:
+            raise LedgerError("backend local needs path (the ledger directory)")
+        return LocalLedger(path, environment)
+    if backend == "s3":
+        if not bucket:
+            raise LedgerError("backend s3 needs bucket")
+        if client is None:
+            client = s3_client(**client_settings)
+        return S3Ledger(client, bucket, DEFAULT_PREFIX if prefix is None else prefix, environment)
+    raise LedgerError("backend: %r is not one of %s" % (backend, ", ".join(BACKENDS)))

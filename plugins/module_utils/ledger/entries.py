@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ledger's data model: entries, the hash chain, lock records and errors.
+
+An entry is a flat JSON object; its ``sha256`` is the digest of its canonical JSON
+without the ``sha256`` key, and ``prev_sha256`` is the ``sha256`` of the entry before
+(64 zeros for the first). Changing, removing or reordering any entry therefore breaks
+the chain at the first entry concerned. Backends store one entry per line (JSON Lines).
+
+Pure Python: the backends, the action plugin and the lookup all build on this.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import datetime
+import hashlib
+import json
+import re
+
+EVENTS = ("started", "applied", "gate_passed", "gate_failed", "approved", "rolled_back", "override_set",
+          "override_cleared", "lock_broken", "incident_opened")
+MIN_PHASE = 0
+MAX_PHASE = 5
+GENESIS = "0" * 64
+FIELDS = ("seq", "ts", "environment", "phase", "event", "actor", "run_id", "details", "report_sha256",
+          "prev_sha256", "sha256")
+LOCK_FIELDS = ("run_id", "holder", "acquired", "expires")
+
+UTC = datetime.timezone.utc
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Environment names become file and object names: no separators, no dot-dot.
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be done; the message says why and what to do."""
+
+
+class LockHeld(LedgerError):
+    """The environment is locked by another run (``stale`` when that lock has expired)."""
+
+    def __init__(self, message, holder=None, run_id=None, expires=None, stale=False):
+        self.holder = holder
+        self.run_id = run_id
+        self.expires = expires
+        self.stale = stale
+        super(LockHeld, self).__init__(message)
+
+
+class ChainBroken(LedgerError):
+    """The ledger does not verify: ``seq`` (or ``line``, when the line does not parse) is the first bad one."""
+
+    def __init__(self, seq, reason, line=None, source=None):
+        self.seq = seq
+        self.reason = reason
+        self.line = line
+        self.source = source
+        where = "seq %s" % seq if seq is not None else "line %s" % line
+        super(ChainBroken, self).__init__(
+            "%sledger chain broken at %s: %s. The ledger is evidence: restore it from a backup or have it "
+            "investigated; nothing more is appended until it verifies."
+            % ("%s: " % source if source else "", where, reason))
+
+
+# --- time ---------------------------------------------------------------------
+
+def utc_now():
+    return datetime.datetime.now(UTC)
+
+
+def format_ts(moment):
+    """UTC ISO 8601 with milliseconds and a Z: ``2025-01-31T09:15:02.123Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
+
+
+def parse_ts(text):
+    if not isinstance(text, str) or not _TS.match(text):
+        raise LedgerError("not a UTC ISO 8601 timestamp ending in Z: %r" % (text,))
+    return datetime.datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+def _moment(now):
+    if now is None:
+        return utc_now()
+    if isinstance(now, str):
+        return parse_ts(now)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=UTC)
+    return now
+
+
+# --- entries and the chain ----------------------------------------------------
+
+def canonical(value):
+    """The bytes that are hashed: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(entry):
+    """sha256 of ``entry`` without its own ``sha256`` key."""
+    body = dict((k, v) for k, v in entry.items() if k != "sha256")
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def to_line(entry):
+    """One JSON Lines record, fields in FIELDS order (seq first, for people reading it) and a newline."""
+    ordered = [(k, entry[k]) for k in FIELDS if k in entry] + sorted((k, v) for k, v in entry.items()
+                                                                     if k not in FIELDS)
+    return json.dumps(collections.OrderedDict(ordered), separators=(",", ":"), ensure_ascii=False,
+                      sort_keys=False).encode("utf-8") + b"\n"
+
+
+def check_environment(environment):
+    if not isinstance(environment, str) or not _ENVIRONMENT.match(environment):
+        raise LedgerError("environment: %r is not a valid environment name (letters, digits, '.', '_', '-', "
+                          "starting with a letter or digit)" % (environment,))
+    return environment
+
+
+def check_phase(phase, field="phase"):
+    if isinstance(phase, bool) or not isinstance(phase, int) or not MIN_PHASE <= phase <= MAX_PHASE:
+        raise LedgerError("%s: must be an integer from %d to %d, not %r" % (field, MIN_PHASE, MAX_PHASE, phase))
+    return phase
+
+
+def _check_details(event, details):
+    if details is None:
+        details = {}
+    if not isinstance(details, dict):
+        raise LedgerError("details: must be a mapping, not %s" % type(details).__name__)
+    try:
+        details = json.loads(canonical(details).decode("utf-8"))
+    except (TypeError, ValueError) as exc:
+        raise LedgerError("details: must be JSON-serialisable (%s)" % exc)
+    if event == "rolled_back":
+        check_phase(details.get("to_phase"), "details.to_phase (the phase a rollback returns to)")
+    if event in ("override_set", "override_cleared"):
+        incident = details.get("incident_id")
+        if not isinstance(incident, str) or not incident.strip():
+            raise LedgerError("details.incident_id: %s needs the incident id" % event)
+    return details
+
+
+def new_entry(prev, environment, phase, event, actor, run_id, details=None, report_sha256=None, now=None):
+    """The entry that follows ``prev`` (None for the first), validated and sealed."""
+    check_environment(environment)
+    check_phase(phase)
+    if event not in EVENTS:
+        raise LedgerError("event: %r is not one of %s" % (event, ", ".join(EVENTS)))
+    if not isinstance(actor, str) or not actor.strip():
+        raise LedgerError("actor: who did this must be named (got %r)" % (actor,))
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise LedgerError("run_id: must be a non-empty string (got %r)" % (run_id,))
+    if report_sha256 is not None and (not isinstance(report_sha256, str) or not _SHA256.match(report_sha256)):
+        raise LedgerError("report_sha256: must be 64 lowercase hex digits or null (got %r)" % (report_sha256,))
+    details = _check_details(event, details)
+    if prev is not None and prev.get("environment") != environment:
+        raise LedgerError("environment: this ledger belongs to %r, not %r" % (prev.get("environment"), environment))
+    entry = {
+        "seq": 1 if prev is None else prev["seq"] + 1,
+        "ts": format_ts(_moment(now)),
+        "environment": environment,
+        "phase": phase,
+        "event": event,
+        "actor": actor,
+        "run_id": run_id,
+        "details": details,
+        "report_sha256": report_sha256,
+        "prev_sha256": GENESIS if prev is None else prev["sha256"],
+    }
+    entry["sha256"] = digest(entry)
+    return entry
+
+
+def verify(entries, source=None, environment=None):
+    """None when the chain is intact, else a ChainBroken naming the first bad seq and why.
+
+    ``environment``, when given, must be the environment of every entry (a ledger copied
+    over another environment's file is caught here).
+    """
+    prev_sha = GENESIS
+    for index, entry in enumerate(entries):
+        expected = index + 1
+        if not isinstance(entry, dict):
+            return ChainBroken(expected, "entry is not a JSON object", source=source)
+        seq = entry.get("seq", expected)
+        keys = set(entry)
+        if keys != set(FIELDS):
+            missing = sorted(set(FIELDS) - keys)
+            extra = sorted(keys - set(FIELDS))
+            return ChainBroken(seq, "malformed entry (%s)" % "; ".join(
+                part for part in ("missing " + ", ".join(missing) if missing else "",
+                                  "unexpected " + ", ".join(extra) if extra else "") if part), source=source)
+        if entry["sha256"] != digest(entry):
+            return ChainBroken(seq, "entry changed after it was written (its sha256 does not match its content)",
+                               source=source)
+        if entry["prev_sha256"] != prev_sha:
+            return ChainBroken(seq, "chain broken (an entry was removed or reordered): prev_sha256 is not the "
+                                    "sha256 of the entry before", source=source)
+        if seq != expected:
+            return ChainBroken(seq, "seq gap: expected seq %d here" % expected, source=source)
+        if environment is not None and entry["environment"] != environment:
+            return ChainBroken(seq, "entry belongs to environment %r, not %r" % (entry["environment"], environment),
+                               source=source)
+        prev_sha = entry["sha256"]
+    return None
+
+
+def check(entries, source=None, environment=None):
+    """Raise the ChainBroken of :func:`verify`, if any."""
+    broken = verify(entries, source=source, environment=environment)
+    if broken is not None:
+        raise broken
+
+
+def parse_lines(data, source=None):
+    """(entries, torn) from JSON Lines bytes.
+
+    ``torn`` is None, or {line, offset, data} for a final line without its newline that
+    does not parse: what a crash in the middle of a write would leave. It is not an
+    entry; callers report it. Any other line that does not parse raises ChainBroken.
+    """
+    entries = []
+    torn = None
+    offset = 0
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for number, raw in enumerate(lines, 1):
+        is_tail = number - 1 == last
+        if is_tail and raw == b"":
+            break
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError
+            if is_tail:
+                torn = {"line": number, "offset": offset, "data": raw}
+                break
+            raise ChainBroken(None, "line %d is not JSON (%s)" % (number, exc), line=number, source=source)
+        if not isinstance(value, dict):
+            raise ChainBroken(None, "line %d is not a JSON object" % number, line=number, source=source)
+        entries.append(value)
+        offset += len(raw) + 1
+    return entries, torn
+
+
+def torn_warning(torn, source):
+    return ("%s: the last line (line %d, %d bytes at offset %d) is incomplete, as a write interrupted by a crash "
+            "leaves it; it is not part of the ledger%s"
+            % (source, torn["line"], len(torn["data"]), torn["offset"],
+               "" if not torn.get("moved_to") else " and was moved to %s" % torn["moved_to"]))
+
+
+# --- locks --------------------------------------------------------------------
+
+def lock_record(run_id, holder, ttl_seconds, now=None, acquired=None):
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise LedgerError("run_id: a lock needs the id of the run that holds it")
+    if not isinstance(holder, str) or not holder.strip():
+        raise LedgerError("holder: a lock needs the name of who holds it")
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, (int, float)) or ttl_seconds <= 0:
+        raise LedgerError("ttl: must be a positive number of seconds, not %r" % (ttl_seconds,))
+    moment = _moment(now)
+    return {
+        "run_id": run_id,
+        "holder": holder,
+        "acquired": acquired or format_ts(moment),
+        "expires": format_ts(moment + datetime.timedelta(seconds=ttl_seconds)),
+    }
+
+
+def parse_lock(data, source):
+    """The lock record in ``data``; an unreadable one is returned as expired so it can be broken."""
+    try:
+        record = json.loads(data.decode("utf-8"))
+        if not isinstance(record, dict) or any(not isinstance(record.get(k), str) for k in LOCK_FIELDS):
+            raise ValueError("not a lock record")
+        parse_ts(record["expires"])
+        return dict((k, record[k]) for k in LOCK_FIELDS)
+    except (ValueError, LedgerError):
+        return {"run_id": "(unreadable %s)" % source, "holder": "(unknown)", "acquired": format_ts(
+            datetime.datetime(1970, 1, 1, tzinfo=UTC)), "expires": format_ts(datetime.datetime(1970, 1, 1, tzinfo=UTC))}
+
+
+def decide_lock(existing, environment, run_id, break_lock=False, now=None):
+    """What taking the lock means now: ``acquire``, ``extend`` or ``break``; raises LockHeld otherwise."""
+    if existing is None:
+        return "acquire"
+    if existing["run_id"] == run_id:
+        return "extend"
+    moment = _moment(now)
+    if parse_ts(existing["expires"]) > moment:
+        raise LockHeld(
+            "environment %s is locked by %s (run %s) until %s: one rollout per environment at a time, so a second "
+            "run must wait until that run finishes and unlocks it, or the lock expires"
+            % (environment, existing["holder"], existing["run_id"], existing["expires"]),
+            holder=existing["holder"], run_id=existing["run_id"], expires=existing["expires"])
+    if not break_lock:
+        raise LockHeld(
+            "environment %s has a stale lock held by %s (run %s) that expired at %s; make sure that run is no longer "
+            "going, then break the lock with -e break_lock=true (recorded in the ledger as lock_broken)"
+            % (environment, existing["holder"], existing["run_id"], existing["expires"]),
+            holder=existing["holder"], run_id=existing["run_id"], expires=existing["expires"], stale=True)
+    return "break"
+
+
+def check_unlock(existing, environment, run_id):
+    """True when ``run_id`` may remove ``existing`` (False: there is no lock); raises when it is another run's."""
+    if existing is None:
+        return False
+    if existing["run_id"] != run_id:
+        raise LedgerError("environment %s is locked by %s (run %s), not by run %s: the lock was left in place"
+                          % (environment, existing["holder"], existing["run_id"], run_id))
+    return True

@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The local ledger backend: ``<directory>/<environment>.jsonl`` and ``<environment>.lock``.
+
+Writers serialise on an exclusive flock of ``<environment>.jsonl.flock`` (readers take
+it shared), read the last entry, and append the new line with one ``os.write`` on an
+O_APPEND descriptor followed by fsync: a crash leaves the whole line or nothing, except
+on a torn write (full disk, power loss), which the next read reports and the next
+append moves aside.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.fileio import atomic_write, read_bytes
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+
+DIR_MODE = 0o750
+FILE_MODE = 0o640
+
+
+class LocalLedger:
+
+    def __init__(self, directory, environment):
+        self.environment = model.check_environment(environment)
+        self.directory = os.path.abspath(directory)
+        self.path = os.path.join(self.directory, "%s.jsonl" % environment)
+        self.flock_path = self.path + ".flock"
+        self.lock_path = os.path.join(self.directory, "%s.lock" % environment)
+        self.location = self.path
+        self.torn = None
+        self.warnings = []
+
+    # --- files ----------------------------------------------------------------
+
+    def _ensure_directory(self):
+        if not os.path.isdir(self.directory):
+            os.makedirs(self.directory, DIR_MODE, exist_ok=True)
+            os.chmod(self.directory, DIR_MODE)
+
+    @contextlib.contextmanager
+    def _flock(self, exclusive):
+        if exclusive:
+            self._ensure_directory()
+            fd = os.open(self.flock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        else:
+            try:
+                fd = os.open(self.flock_path, os.O_RDONLY)
+            except (IOError, OSError) as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+                # Nobody has ever written here: there is nothing to be consistent with.
+                yield
+                return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _load(self):
+        data = read_bytes(self.path) or b""
+        entries, torn = model.parse_lines(data, source=self.path)
+        self.torn = torn
+        self.warnings = [model.torn_warning(torn, self.path)] if torn else []
+        return data, entries, torn
+
+    def _set_torn_tail_aside(self, data, torn):
+        """Keep the torn bytes as evidence beside the ledger, then cut them off it."""
+        stamp = model.format_ts(model.utc_now()).replace(":", "").replace("-", "")
+        for attempt in range(100):
+            target = "%s.torn-%s%s" % (self.path, stamp, "" if attempt == 0 else ".%d" % attempt)
+            try:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+        else:
+            raise LedgerError("%s: cannot find a free name to set the torn last line aside" % self.path)
+        try:
+            os.write(fd, torn["data"])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with open(self.path, "r+b") as handle:
+            handle.truncate(torn["offset"])
+            handle.flush()
+            os.fsync(handle.fileno())
+        torn["moved_to"] = target
+        self.warnings = [model.torn_warning(torn, self.path)]
+        return data[:torn["offset"]]
+
+    def _write_line(self, line):
+        created = not os.path.exists(self.path)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        try:
+            if created:
+                os.fchmod(fd, FILE_MODE)
+            written = os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if written != len(line):
+            raise LedgerError("%s: only %d of %d bytes of the new entry were written (disk full?); the next "
+                              "append sets the torn line aside" % (self.path, written, len(line)))
+        if created:
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    # --- entries --------------------------------------------------------------
+
+    def read(self):
+        """The entries, oldest first. ``warnings`` says when a torn last line was left out."""
+        with self._flock(exclusive=False):
+            return self._load()[1]
+
+    def verify(self):
+        """None when the chain is intact, else the ChainBroken naming the first bad seq."""
+        return model.verify(self.read(), source=self.path, environment=self.environment)
+
+    def state(self):
+        """The derived state; raises ChainBroken when the ledger does not verify."""
+        entries = self.read()
+        model.check(entries, source=self.path, environment=self.environment)
+        return derive(entries, self.environment)
+
+    def append(self, phase, event, actor, run_id, details=None, report_sha256=None, now=None):
+        """Append one entry and return it; refused (ChainBroken) when the ledger does not verify."""
+        with self._flock(exclusive=True):
+            return self._append_locked(phase, event, actor, run_id, details, report_sha256, now)
+
+    def _append_locked(self, phase, event, actor, run_id, details, report_sha256, now):
+        data, entries, torn = self._load()
+        model.check(entries, source=self.path, environment=self.environment)
+        if phase is None:
+            phase = derive(entries)["phase"]
+        entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,
+                                details=details, report_sha256=report_sha256, now=now)
+        if torn:
+            data = self._set_torn_tail_aside(data, torn)
+        # A last line someone saved without its newline must not be glued to ours.
+        prefix = b"\n" if data and not data.endswith(b"\n") else b""
+        self._write_line(prefix + model.to_line(entry))
+        return entry
+
+    # --- the run lock ---------------------------------------------------------
+
+    def current_lock(self):
+        """The lock record, or None when the environment is not locked."""
+        data = read_bytes(self.lock_path)
+        return None if data is None else model.parse_lock(data, self.lock_path)
+
+    def _create_lock(self, record):
+        try:
+            fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.EEXIST:
+                raise LedgerError("%s appeared while the lock was being taken; run again" % self.lock_path)
+            raise
+        try:
+            os.write(fd, json.dumps(record, sort_keys=True).encode("utf-8") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None):
+        """Take (or, for the same run_id, extend) the environment's run lock.
+
+        Returns the lock record with ``status`` (acquired, extended, broken) and ``previous``
+        (the lock that was broken). Raises LockHeld when another run holds it.
+        """
+        with self._flock(exclusive=True):
+            existing = self.current_lock()
+            action = model.decide_lock(existing, self.environment, run_id, break_lock=break_lock, now=now)
+            record = model.lock_record(run_id, holder, ttl_seconds, now=now,
+                                       acquired=existing["acquired"] if action == "extend" else None)
+            if action == "acquire":
+                self._create_lock(record)
+            else:
+                if action == "break":
+                    # Recorded first: a lock is never broken without the ledger saying so.
+                    self._append_locked(None, "lock_broken", holder, run_id, dict(existing), None, now)
+                atomic_write(self.lock_path, json.dumps(record, sort_keys=True).encode("utf-8") + b"\n", FILE_MODE)
+        return dict(record, status={"acquire": "acquired", "extend": "extended", "break": "broken"}[action],
+                    previous=existing if action == "break" else None)
+
+    def unlock(self, run_id):
+        """Remove the lock if ``run_id`` holds it (True); False when there is none; LedgerError if it is another's."""
+        with self._flock(exclusive=True):
+            if not model.check_unlock(self.current_lock(), self.environment, run_id):
+                return False
+            os.unlink(self.lock_path)
+            return True

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The S3 ledger backend, for teams and AWX: optimistic concurrency with conditional writes.
+
+The ledger is one object, ``<prefix>/<environment>/ledger.jsonl``. An append reads it
+(keeping its ETag), verifies it, adds the entry and writes it back only if nobody wrote
+in between (``IfMatch`` the ETag, or ``IfNoneMatch='*'`` for the first entry). On 412
+Precondition Failed it reads again and retries, so concurrent appenders all land with
+consecutive seqs. The run lock, ``<prefix>/<environment>/lock.json``, is created with
+``IfNoneMatch='*'`` and extended or broken with ``IfMatch`` its ETag.
+
+``client`` is a boto3 S3 client; nothing here builds one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import random
+import time
+
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+
+MAX_ATTEMPTS = 10
+BACKOFF = 0.05  # seconds; doubled per attempt, capped, jittered
+BACKOFF_CAP = 1.0
+
+
+def _error_code(exc):
+    response = getattr(exc, "response", None) or {}
+    code = (response.get("Error") or {}).get("Code")
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return code, status
+
+
+def _is_conflict(exc):
+    """412 (the object changed since we read it), or 409 (a concurrent conditional write is in flight)."""
+    code, status = _error_code(exc)
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
+
+
+def _is_missing(exc):
+    code, status = _error_code(exc)
+    # NoSuchBucket is a 404 too, and must not read as an empty ledger.
+    return code in ("NoSuchKey", "404", "NotFound") or (code is None and status == 404)
+
+
+class _Conflict(Exception):
+    """The object changed under us: read again."""
+
+
+class S3Ledger:
+
+    def __init__(self, client, bucket, prefix, environment):
+        self.client = client
+        self.bucket = bucket
+        self.environment = model.check_environment(environment)
+        base = "/".join(part for part in (prefix or "").strip("/").split("/") if part)
+        folder = "%s/%s" % (base, environment) if base else environment
+        self.key = "%s/ledger.jsonl" % folder
+        self.lock_key = "%s/lock.json" % folder
+        self.location = "s3://%s/%s" % (bucket, self.key)
+        self.conflicts = 0  # 412/409 answers retried, over this object's life
+        self.torn = None
+        self.warnings = []
+
+    # --- objects --------------------------------------------------------------
+
+    def _call(self, what, key, method, **kwargs):
+        try:
+            return method(Bucket=self.bucket, Key=key, **kwargs)
+        except Exception as exc:  # botocore's ClientError and connection errors, without importing botocore
+            if _is_conflict(exc):
+                raise _Conflict()
+            if _is_missing(exc) and what == "get":
+                return None
+            if _is_missing(exc) and kwargs.get("IfMatch"):
+                raise _Conflict()  # deleted since we read it
+            raise LedgerError("s3://%s/%s: %s failed: %s" % (self.bucket, key, what, exc))
+
+    def _get(self, key):
+        """(bytes, etag) of ``key``, or (b"", None) when it does not exist."""
+        answer = self._call("get", key, self.client.get_object)
+        if answer is None:
+            return b"", None
+        return answer["Body"].read(), answer["ETag"]
+
+    def _put(self, key, body, etag, **extra):
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        condition.update(extra)
+        return self._call("put", key, self.client.put_object, Body=body, **condition)
+
+    def _retrying(self, attempt_once):
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return attempt_once()
+            except _Conflict:
+                self.conflicts += 1
+                if attempt + 1 < MAX_ATTEMPTS:
+                    time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF * (2 ** attempt))))
+        raise LedgerError("%s: gave up after %d attempts: another writer changed the object each time; run again"
+                          % (self.location, MAX_ATTEMPTS))
+
+    def _load(self):
+        data, etag = self._get(self.key)
+        entries, torn = model.parse_lines(data, source=self.location)
+        self.torn = torn
+        self.warnings = [model.torn_warning(torn, self.location)] if torn else []
+        return data, etag, entries, torn
+
+    # --- entries --------------------------------------------------------------
+
+    def read(self):
+        """The entries, oldest first. ``warnings`` says when a torn last line was left out."""
+        return self._load()[2]
+
+    def verify(self):
+        return model.verify(self.read(), source=self.location, environment=self.environment)
+
+    def state(self):
+        entries = self.read()
+        model.check(entries, source=self.location, environment=self.environment)
+        return derive(entries, self.environment)
+
+    def append(self, phase, event, actor, run_id, details=None, report_sha256=None, now=None):
+        """Append one entry and return it; refused (ChainBroken) when the ledger does not verify."""
+        return self._retrying(lambda: self._append_once(phase, event, actor, run_id, details, report_sha256, now))
+
+    def _append_once(self, phase, event, actor, run_id, details, report_sha256, now):
+        data, etag, entries, torn = self._load()
+        model.check(entries, source=self.location, environment=self.environment)
+        if phase is None:
+            phase = derive(entries)["phase"]
+        entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,
+                                details=details, report_sha256=report_sha256, now=now)
+        if torn:
+            # Kept as evidence; an object is written whole, so this came from outside.
+            stamp = model.format_ts(model.utc_now()).replace(":", "").replace("-", "")
+            aside = "%s.torn-%s" % (self.key, stamp)
+            self._call("put", aside, self.client.put_object, Body=torn["data"])
+            torn["moved_to"] = "s3://%s/%s" % (self.bucket, aside)
+            self.warnings = [model.torn_warning(torn, self.location)]
+            data = data[:torn["offset"]]
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        self._put(self.key, data + model.to_line(entry), etag, ContentType="application/x-ndjson")
+        return entry
+
+    # --- the run lock ---------------------------------------------------------
+
+    def _get_lock(self):
+        data, etag = self._get(self.lock_key)
+        if etag is None:
+            return None, None
+        return model.parse_lock(data, "s3://%s/%s" % (self.bucket, self.lock_key)), etag
+
+    def current_lock(self):
+        return self._get_lock()[0]
+
+    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None):
+        """Take (or, for the same run_id, extend) the run lock; see LocalLedger.lock."""
+        return self._retrying(lambda: self._lock_once(run_id, holder, ttl_seconds, break_lock, now))
+
+    def _lock_once(self, run_id, holder, ttl_seconds, break_lock, now):
+        existing, etag = self._get_lock()
+        action = model.decide_lock(existing, self.environment, run_id, break_lock=break_lock, now=now)
+        record = model.lock_record(run_id, holder, ttl_seconds, now=now,
+                                   acquired=existing["acquired"] if action == "extend" else None)
+        if action == "break":
+            # Refuse before touching the lock if the lock_broken entry could not be recorded.
+            model.check(self._load()[2], source=self.location, environment=self.environment)
+        body = json.dumps(record, sort_keys=True).encode("utf-8") + b"\n"
+        self._put(self.lock_key, body, etag, ContentType="application/json")
+        if action == "break":
+            # Only the run whose conditional write replaced the stale lock records it.
+            self.append(None, "lock_broken", holder, run_id, details=dict(existing), now=now)
+        return dict(record, status={"acquire": "acquired", "extend": "extended", "break": "broken"}[action],
+                    previous=existing if action == "break" else None)
+
+    def unlock(self, run_id):
+        """Remove the lock if ``run_id`` holds it (True); False when there is none; LedgerError if it is another's."""
+        def once():
+            existing, etag = self._get_lock()
+            if not model.check_unlock(existing, self.environment, run_id):
+                return False
+            self._call("delete", self.lock_key, self.client.delete_object, IfMatch=etag)
+            return True
+        return self._retrying(once)
