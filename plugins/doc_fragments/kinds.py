@@ -193,3 +193,56 @@ options:
           - Reference secrets as C(${VAR}); literal values here are not masked in module arguments.
         type: dict
 """
+
+    WORKFLOWS = r"""
+options:
+  workflows:
+    description:
+      - Scheduled Kiro CLI agents, each a GitHub Actions workflow written whole to
+        C(<workspace>/.github/workflows/kiro-<name>.yml) in every workspace (never in O(kiro_home)).
+      - The workflow installs the Kiro CLI and runs C(kiro-cli chat --no-interactive --agent <agent>) on
+        O(workflows[].schedule) and on manual dispatch, with C(KIRO_API_KEY) taken from the repository
+        secret of that name.
+      - The files are owned whole (keys edited into them are not kept); other workflows in the directory
+        are never touched, even with O(purge), which removes only unlisted C(kiro-*.yml) files.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Workflow name; the file is C(kiro-<name>.yml).
+        type: str
+        required: true
+      state:
+        description: C(absent) removes the workflow file.
+        type: str
+        choices: [present, absent]
+        default: present
+      agent:
+        description: The Kiro CLI custom agent to run (see O(agents)). Required when O(workflows[].state=present).
+        type: str
+      schedule:
+        description: A 5-field cron expression in UTC, for example C(0 6 * * 1). Required when O(workflows[].state=present).
+        type: str
+      enabled:
+        description:
+          - Whether the schedule is active. A disabled workflow keeps its file but has no schedule,
+            so it runs only when dispatched by hand.
+        type: bool
+        default: true
+      prompt:
+        description: What the agent is asked to do. Required when O(workflows[].state=present).
+        type: str
+      trust_tools:
+        description: Tools the agent may use without asking (C(--trust-tools)). C(*) is refused.
+        type: list
+        elements: str
+      timeout_minutes:
+        description: Job timeout in minutes (1-360).
+        type: int
+        default: 30
+      runs_on:
+        description: The runner label of the job.
+        type: str
+        default: ubuntu-latest
+"""

@@ -27,15 +27,15 @@ options:
       - Off by default so a mistyped path in O(workspaces) is an error, not a new tree.
     type: bool
     default: false
+"""
+
+    CHECK_DIFF = r"""
 notes:
   - Every file is planned before any is written; an existing file that does not parse
     fails the task, naming the file, and nothing is changed.
   - Writes are atomic (temporary file, fsync, rename) and keep the file's mode;
     files holding MCP C(env) or C(headers) values are written with mode 0600.
   - Keys and entries this module does not manage are preserved.
-"""
-
-    CHECK_DIFF = r"""
 attributes:
   check_mode:
     support: full

@@ -8,14 +8,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 DOCUMENTATION = r"""
 module: profile
-short_description: Apply a whole Kiro profile (steering, hooks, MCP, agents, autonomy) in one task
+short_description: Apply a whole Kiro profile (steering, hooks, MCP, agents, workflows, autonomy) in one task
 version_added: 0.1.0
 description:
   - Applies everything a rollout phase wants on a host in one call, so a phase costs one
     task per host instead of one per file. Every item is validated and every file planned
     before any is written.
-  - The kinds (O(steering), O(hooks), O(mcp_servers), O(agents)) go to every workspace of
-    O(workspaces); O(user) holds the same kinds for O(kiro_home); O(autonomy) goes to each
+  - The kinds (O(steering), O(hooks), O(mcp_servers), O(agents), O(workflows)) go to every workspace of
+    O(workspaces); O(user) holds the same kinds, except O(workflows), for O(kiro_home); O(autonomy) goes to each
     workspace's settings.json (and O(user_settings)) and, for permission rules, to
     C(<kiro_home>/settings/permissions.yaml).
   - The action plugin of the same name reads a steering document's C(source) file on the
@@ -65,6 +65,7 @@ extends_documentation_fragment:
   - kiro.platform.kinds.hooks
   - kiro.platform.kinds.mcp
   - kiro.platform.kinds.agents
+  - kiro.platform.kinds.workflows
   - kiro.platform.targets
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
@@ -92,6 +93,19 @@ EXAMPLES = r"""
     autonomy:
       agent_autonomy: Supervised
       trusted_commands: []
+
+- name: Run the cost-optimizer CLI agent every Monday from each workspace's GitHub Actions
+  kiro.platform.profile:
+    workspaces: "{{ kiro_workspaces }}"
+    agents:
+      - name: cost-optimizer
+        config: {description: Weekly cost review, tools: [fs_read, grep, glob], allowedTools: [fs_read, grep, glob]}
+    workflows:
+      - name: cost-optimizer
+        agent: cost-optimizer
+        schedule: "0 6 * * 1"
+        prompt: Review last month's cost and open a pull request with the five largest savings.
+        trust_tools: [fs_read, grep, glob]
 """
 
 RETURN = r"""
@@ -119,7 +133,7 @@ summary:
   description: Names of the items the profile manages, per scope (no values).
   returned: always
   type: dict
-  sample: {"workspace": {"steering": ["operations"], "hooks": [], "mcp_servers": ["aws-api"], "agents": []}}
+  sample: {"workspace": {"steering": ["operations"], "hooks": [], "mcp_servers": ["aws-api"], "agents": [], "workflows": []}}
 """
 
 import os

@@ -62,6 +62,18 @@ AGENT = dict(
     config=dict(type="dict"),
 )
 
+WORKFLOW = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    agent=dict(type="str"),
+    schedule=dict(type="str"),
+    enabled=dict(type="bool", default=True),
+    prompt=dict(type="str"),
+    trust_tools=dict(type="list", elements="str"),
+    timeout_minutes=dict(type="int", default=30),
+    runs_on=dict(type="str", default="ubuntu-latest"),
+)
+
 PERMISSION_RULE = dict(
     capability=dict(type="str", required=True),
     match=dict(type="raw"),
@@ -89,6 +101,7 @@ def kinds():
         hooks=list_of(HOOK),
         mcp_servers=list_of(MCP_SERVER),
         agents=list_of(AGENT),
+        workflows=list_of(WORKFLOW),
     )
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What is deployed: hooks, MCP servers, agents, steering and autonomy per root.
+"""What is deployed: hooks, MCP servers, agents, workflows, steering and autonomy per root.
 
 A file that does not parse is reported under ``errors`` (naming the file)
 instead of failing, so facts still describe everything else on the host.
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, hooks, mcp, snapshot, steering
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, hooks, mcp, snapshot, steering, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 
 
@@ -36,6 +36,7 @@ def describe_root(root, settings_file=autonomy.DEFAULT_SETTINGS_FILE):
         "hooks": _safe(errors, hooks.describe, root) or [],
         "mcp_servers": _safe(errors, mcp.describe, root) or [],
         "agents": _safe(errors, agents.describe, root) or [],
+        "workflows": _safe(errors, workflows.describe, root) or [],
     }
     if root.scope == "workspace":
         out["autonomy"] = _safe(errors, autonomy.describe_settings, os.path.join(root.workspace, settings_file))
@@ -54,6 +55,8 @@ def manual_mode(root_facts):
     if any(not s["disabled"] or s["auto_approve"] for s in root_facts["mcp_servers"]):
         return False
     if any(a["allowed_tools"] for a in root_facts["agents"]):
+        return False
+    if any(w["enabled"] for w in root_facts.get("workflows") or []):
         return False
     settings = root_facts.get("autonomy")
     if settings is not None:
@@ -82,6 +85,8 @@ def gather(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FI
         "mcp_servers_enabled": sum(1 for r in described for s in r["mcp_servers"] if not s["disabled"]),
         "auto_approved_tools": sum(len(s["auto_approve"]) for r in described for s in r["mcp_servers"]),
         "agents": sum(len(r["agents"]) for r in described),
+        "workflows": sum(len(r["workflows"]) for r in described),
+        "workflows_enabled": sum(1 for r in described for w in r["workflows"] if w["enabled"]),
         "steering": sum(len(r["steering"]) for r in described),
         "errors": sum(len(r["errors"]) for r in described) + (len(user["errors"]) if user else 0),
         "manual_mode": all(r["manual_mode"] for r in described),

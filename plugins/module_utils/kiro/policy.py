@@ -286,6 +286,10 @@ def _check_manual(root, add):
         if agent.get("allowed_tools"):
             add("autonomy_above_cap", "agents.%s.allowedTools" % agent.get("name"),
                 "agent runs tools without asking under the cap manual")
+    for workflow in root.get("workflows") or []:
+        if workflow.get("enabled"):
+            add("autonomy_above_cap", "workflows.%s" % workflow.get("name"),
+                "scheduled agent workflow runs on a schedule under the cap manual")
     if ((root.get("autonomy") or {}).get("trusted_commands")):
         add("autonomy_above_cap", "kiroAgent.trustedCommands", "trusted commands are set under the cap manual")
 

@@ -4,7 +4,8 @@
 """A profile: the whole desired Kiro configuration of a host, applied in one plan.
 
   steering / hooks / mcp_servers / agents  -> every workspace's .kiro/
-  user: {steering, hooks, mcp_servers, agents} -> kiro_home
+  workflows -> every workspace's .github/workflows/kiro-<name>.yml (scheduled CLI agents)
+  user: {steering, hooks, mcp_servers, agents} -> kiro_home (which has no workflows)
   autonomy -> each workspace's settings.json (+ user_settings) and kiro_home's permissions.yaml
 
 Everything is validated before any file is read for planning, and every file
@@ -15,11 +16,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, facts, fileio, hooks, mcp, policy, steering
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, facts, fileio, hooks, mcp, policy
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import steering, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
 
-KINDS = ("steering", "hooks", "mcp_servers", "agents")
+KINDS = ("steering", "hooks", "mcp_servers", "agents", "workflows")
 
 
 def _validate_kinds(data, hooks_format, where):
@@ -31,6 +33,7 @@ def _validate_kinds(data, hooks_format, where):
         "hooks": hooks.validate_specs(data.get("hooks"), hooks_format),
         "mcp_servers": mcp.validate_servers(data.get("mcp_servers")),
         "agents": agents.validate_specs(data.get("agents")),
+        "workflows": workflows.validate_specs(data.get("workflows")),
     }
 
 
@@ -47,6 +50,9 @@ def validate(profile, hooks_format="classic"):
     unknown = sorted(set(k for k, v in user.items() if v is not None) - set(KINDS))
     if unknown:
         raise KiroValidationError("profile.user", "unknown section(s) %s" % ", ".join(unknown))
+    if user.get("workflows"):
+        raise KiroValidationError("profile.user", "workflows run in a workspace's repository "
+                                  "(.github/workflows); kiro_home has none. Put them at the top level")
     return {
         "workspace": _validate_kinds(profile, hooks_format, "profile"),
         "user": _validate_kinds(user, hooks_format, "profile.user"),
@@ -62,6 +68,7 @@ def plan_kinds(root, kinds, hooks_format, purge):
     if kinds["mcp_servers"] or purge:
         changes.extend(mcp.plan(root, kinds["mcp_servers"], purge=purge))
     changes.extend(agents.plan(root, kinds["agents"], purge=purge))
+    changes.extend(workflows.plan(root, kinds["workflows"], purge=purge))
     return changes
 
 
@@ -84,6 +91,7 @@ def summary(validated):
             "hooks": [h["name"] for h in kinds["hooks"]],
             "mcp_servers": [name for name, _, _ in kinds["mcp_servers"]],
             "agents": [a["name"] for a in kinds["agents"]],
+            "workflows": [w["name"] for w in kinds["workflows"]],
         }
     return out
 
@@ -112,13 +120,15 @@ LEVEL_KEYS = ("agent_autonomy", "trusted_commands", "command_denylist", "hooks_e
 def compose(content, level):
     """A profile from what a phase deploys (``content``) and how autonomous it may be (``level``).
 
-    ``content``: steering, hooks, mcp_servers, agents (as in a profile, without autonomy).
+    ``content``: steering, hooks, mcp_servers, agents, workflows (as in a profile, without autonomy).
     ``level``: agent_autonomy, trusted_commands, command_denylist, permissions,
     hooks_enabled, mcp_enabled, agents_enabled, auto_approve (server name -> tools).
-    A level that disables hooks and MCP servers deploys the content inert.
+    A level that disables hooks and MCP servers deploys the content inert; one that
+    disables agents empties their allowedTools and takes every workflow's schedule away
+    (the workflow files stay, runnable only by manual dispatch).
     """
     if not isinstance(content, dict):
-        raise KiroValidationError("content", "must be a mapping of steering, hooks, mcp_servers, agents")
+        raise KiroValidationError("content", "must be a mapping of steering, hooks, mcp_servers, agents, workflows")
     if not isinstance(level, dict):
         raise KiroValidationError("level", "must be a mapping")
     unknown = sorted(set(level) - set(LEVEL_KEYS) - {"name", "description"})
@@ -132,6 +142,7 @@ def compose(content, level):
                   for hook in content.get("hooks") or []],
         "mcp_servers": [],
         "agents": [],
+        "workflows": [],
     }
     for server in content.get("mcp_servers") or []:
         server = dict(server)
@@ -144,6 +155,12 @@ def compose(content, level):
         if not level.get("agents_enabled", True) and isinstance(agent.get("config"), dict):
             agent["config"] = dict(agent["config"], allowedTools=[])
         out["agents"].append(agent)
+    agents_on = level.get("agents_enabled", True)
+    for workflow in content.get("workflows") or []:
+        workflow = dict(workflow)
+        if workflow.get("state", "present") != "absent":
+            workflow["enabled"] = bool(agents_on and workflow.get("enabled", True))
+        out["workflows"].append(workflow)
     autonomy_spec = dict((k, level[k]) for k in ("agent_autonomy", "trusted_commands", "command_denylist",
                                                   "permissions") if level.get(k) is not None)
     out["autonomy"] = autonomy_spec

@@ -4,7 +4,9 @@
 """Snapshots: a byte-exact archive of a host's managed Kiro files, and restore.
 
 An archive ``<id>.tar.gz`` holds ``manifest.json`` (path, sha256, size and mode
-of every file, and the directories that were scanned) and the files' bytes.
+of every file, and the directories, files and patterns that were scanned) and the
+files' bytes. A workspace's ``.github/workflows`` is covered only through the
+pattern ``kiro-*.yml``: the repository's other workflows are never ours.
 A sidecar ``<id>.manifest.json`` makes listing cheap. Archives are 0600 in a
 0700 directory: MCP env values live in them.
 """
@@ -14,13 +16,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import fnmatch
 import hashlib
 import io
 import json
 import os
 import tarfile
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
 
 KIRO_SUBDIRS = ("steering", "hooks", "settings", "agents")
@@ -32,13 +35,42 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+def managed_patterns(roots):
+    """Glob patterns (``<dir>/<pattern>``) of the files a snapshot covers in shared directories."""
+    patterns = []
+    for root in roots:
+        directory = workflows.directory(root)
+        if directory is not None:
+            patterns.append(os.path.join(directory, workflows.PATTERN))
+    return patterns
+
+
+def matching(pattern):
+    """Regular files (not symlinks) matching ``<dir>/<pattern>`` on disk, sorted; never a subdirectory's."""
+    directory, name_pattern = os.path.split(pattern)
+    if not os.path.isdir(directory):
+        return []
+    out = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if fnmatch.fnmatchcase(name, name_pattern) and os.path.isfile(path) and not os.path.islink(path):
+            out.append(path)
+    return out
+
+
 def managed_locations(roots, user_settings=None, extra_files=None):
-    """(directories, files) whose contents a snapshot covers."""
+    """(directories, files) whose contents a snapshot covers.
+
+    ``files`` includes the ``kiro-*.yml`` workflows that exist now in each workspace's
+    ``.github/workflows`` (see ``managed_patterns``), not the directory's other files.
+    """
     directories, files = [], []
     for root in roots:
         directories.extend(root.join(sub) for sub in KIRO_SUBDIRS)
         if root.scope == "workspace":
             files.append(os.path.join(root.workspace, ".vscode", "settings.json"))
+    for pattern in managed_patterns(roots):
+        files.extend(matching(pattern))
     if user_settings:
         files.append(os.path.expanduser(user_settings))
     files.extend(extra_files or [])
@@ -48,6 +80,7 @@ def managed_locations(roots, user_settings=None, extra_files=None):
 def collect(roots, user_settings=None, extra_files=None):
     """Return (entries, scanned) where entries map path -> (bytes, mode)."""
     directories, files = managed_locations(roots, user_settings, extra_files)
+    patterns = managed_patterns(roots)
     entries = {}
     for directory in directories:
         if not os.path.isdir(directory):
@@ -63,7 +96,7 @@ def collect(roots, user_settings=None, extra_files=None):
     for path in files:
         if os.path.isfile(path):
             entries[path] = (fileio.read_bytes(path), fileio.current_mode(path))
-    return entries, {"directories": directories, "files": files}
+    return entries, {"directories": directories, "files": files, "patterns": patterns}
 
 
 def digest(entries):
@@ -187,7 +220,8 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
     """FileChanges that put back exactly the snapshot's bytes and modes.
 
     Files that exist now but did not when the snapshot was taken are removed
-    only with ``prune`` (and only inside the directories the snapshot scanned).
+    only with ``prune`` (and only inside the directories the snapshot scanned, or
+    matching its patterns: in ``.github/workflows`` only ``kiro-*.yml``).
     """
     manifest, blobs = load(snapshot_dir, snap_id)
     changes = []
@@ -209,4 +243,10 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
         for path in scanned.get("files", []):
             if path not in known and os.path.isfile(path):
                 changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+        listed = set(change.path for change in changes)
+        for pattern in scanned.get("patterns", []):
+            for path in matching(pattern):
+                if path not in known and path not in listed:
+                    listed.add(path)
+                    changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
     return manifest, changes

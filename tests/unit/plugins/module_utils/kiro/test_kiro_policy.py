@@ -317,3 +317,13 @@ def test_manual_cap_accepts_only_the_lockdown_state(tmp_path):
         "agents.aws-readonly.allowedTools", "kiroAgent.trustedCommands"}
     # The same config is fine under the phase-1 cap (supervised).
     assert policy.violations(active, {"max_autonomy": "supervised"}) == []
+
+
+def test_enabled_workflow_breaks_the_manual_cap():
+    root = {"path": "/w/.kiro", "scope": "workspace", "errors": [], "hooks": [], "mcp_servers": [], "agents": [],
+            "autonomy": {"agent_autonomy": "Supervised", "trusted_commands": [], "present": True},
+            "workflows": [{"name": "cost-optimizer", "enabled": True, "schedule": "0 6 * * 1"},
+                          {"name": "docs", "enabled": False, "schedule": None}]}
+    found = policy.violations({"roots": [root]}, {"max_autonomy": "manual"})
+    assert [(v["rule"], v["item"]) for v in found] == [("autonomy_above_cap", "workflows.cost-optimizer")]
+    assert policy.violations({"roots": [root]}, {"max_autonomy": "supervised"}) == []

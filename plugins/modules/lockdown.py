@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: lockdown
+short_description: Put every Kiro workspace and kiro_home of a host in manual mode (the kill switch)
+version_added: 0.1.0
+description:
+  - The host side of the emergency rollback. In one task it locks down every workspace of
+    O(workspaces) and O(kiro_home), whoever configured them (this collection or an operator by hand).
+  - Every agent hook is disabled, in both of Kiro's forms (a C(.kiro.hook) file gets
+    C(enabled false); every entry of a v1 C(.json) hooks file gets C(enabled false)).
+  - Every MCP server of every C(settings/mcp.json) gets C(disabled true) and C(autoApprove []).
+  - Every Kiro CLI agent (C(agents/*.json)) gets C(allowedTools []), and every server of its own
+    C(mcpServers) is disabled the same way.
+  - Every scheduled agent workflow (C(<workspace>/.github/workflows/kiro-*.yml)) keeps only its
+    C(workflow_dispatch) trigger, so it runs only when a person starts it.
+  - Each workspace's settings.json (O(settings_file)), and O(user_settings) when given, gets
+    C(kiroAgent.agentAutonomy Supervised) and C(kiroAgent.trustedCommands []); a missing file is
+    created, since no file means Autopilot.
+  - C(<kiro_home>/settings/permissions.yaml) gets deny rules for the write capabilities C(fs_write),
+    C(shell) and C(mcp) (deny beats ask and allow from every scope); existing rules are kept.
+  - Only those keys change. Every other key, hook, server, rule and file is left as it is, and a
+    file already locked down is not rewritten, so a second run changes nothing.
+  - A file that cannot be read or parsed does not stop the lockdown of everything else. It is
+    listed in RV(errors), naming the file; see O(fail_on_error).
+  - The previous configuration can be put back with M(kiro.platform.snapshot) (C(operation=restore))
+    from the snapshot taken in O(snapshot_dir).
+options:
+  user_settings:
+    description: Path of a user-level settings.json (for example C(~/.config/Kiro/User/settings.json))
+      to set to Supervised as well.
+    type: path
+  settings_file:
+    description: Path of settings.json relative to each workspace.
+    type: str
+    default: .vscode/settings.json
+  snapshot_dir:
+    description:
+      - When set, a byte-exact snapshot of the host's Kiro files (see M(kiro.platform.snapshot)) is
+        taken in this directory before anything is written, and only when something will change.
+    type: path
+  snapshot_label:
+    description: A note stored with the snapshot, for example the incident id.
+    type: str
+  snapshot_keep:
+    description: How many snapshots to keep in O(snapshot_dir). C(0) keeps all.
+    type: int
+    default: 20
+  fail_on_error:
+    description:
+      - With C(false), files that cannot be locked down are reported in RV(errors) and the task
+        succeeds (C(changed) or C(ok)), so a play goes on to the central switches.
+      - With C(true), the task fails when RV(errors) is not empty, but only after everything else
+        has been locked down.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - kiro.platform.targets
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly the files a real run changes.
+  diff_mode:
+    support: full
+    description: Shows each changed file before and after, with env and header values masked.
+notes:
+  - Unlike the other modules of this collection, a lockdown does not stop at a file that does not
+    parse; that file is left unchanged and reported in RV(errors).
+  - A listed workspace that does not exist is reported in RV(errors) too (unless
+    O(create_workspaces=true)) instead of failing the task.
+  - A rewritten settings.json loses its comments, and a rewritten workflow or permissions.yaml its
+    YAML comments; the snapshot keeps the original bytes.
+seealso:
+  - module: kiro.platform.snapshot
+  - module: kiro.platform.kiro_facts
+author:
+  - Kiro Platform Team (@kiro-platform)
+"""
+
+EXAMPLES = r"""
+- name: Lock every reachable host down, snapshot first
+  kiro.platform.lockdown:
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: "{{ kiro_home }}"
+    snapshot_dir: ~/.kiro-platform/snapshots
+    snapshot_label: "emergency {{ incident_id }}"
+  register: lockdown
+
+- name: Nothing on the host can act on its own any more
+  ansible.builtin.assert:
+    that: ansible_facts.kiro.summary.manual_mode
+    fail_msg: "not locked down: {{ lockdown.errors | map(attribute='msg') | list }}"
+
+- name: Put the configuration from before the lockdown back
+  kiro.platform.snapshot:
+    operation: restore
+    workspaces: "{{ kiro_workspaces }}"
+    kiro_home: "{{ kiro_home }}"
+    snapshot_dir: ~/.kiro-platform/snapshots
+    id: "{{ lockdown.snapshot.id }}"
+    prune: true
+"""
+
+RETURN = r"""
+files:
+  description: Every file the task looked at, with what happened to it and what it locked
+    (hook, server, agent or workflow names, settings keys, capabilities).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api", "github"]}]
+changed_files:
+  description: Paths of the files that changed (or would change in check mode).
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: The files that could not be locked down (C(path)) and why (C(msg)); empty when everything was.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "msg": "/srv/app/.kiro/settings/mcp.json: cannot parse existing file: invalid JSON: ..."}]
+snapshot:
+  description: The snapshot taken before the change (C(id), C(created), C(digest), C(label), C(files));
+    in check mode, the one that would be taken.
+  returned: when O(snapshot_dir) is set and something changed
+  type: dict
+ansible_facts:
+  description: C(kiro) - the deployed configuration after the run, as M(kiro.platform.kiro_facts)
+    reports it (in check mode, the configuration before the run).
+    C(ansible_facts.kiro.summary.manual_mode) is true once every root is locked down.
+  returned: success
+  type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, lockdown, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec.targets(
+            user_settings=dict(type="path"),
+            settings_file=dict(type="str", default=".vscode/settings.json"),
+            snapshot_dir=dict(type="path"),
+            snapshot_label=dict(type="str"),
+            snapshot_keep=dict(type="int", default=20),
+            fail_on_error=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = {}
+    try:
+        roots, errors = lockdown.targets(params["workspaces"], params["kiro_home"], params["create_workspaces"])
+        changes, unreadable = lockdown.plan(roots, user_settings=params["user_settings"],
+                                            settings_file=params["settings_file"])
+        errors.extend(unreadable)
+        planned = Plan()
+        planned.extend(changes)
+        if planned.changed and params["snapshot_dir"]:
+            _, manifest, _ = snapshot.create(
+                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
+                keep=params["snapshot_keep"], user_settings=params["user_settings"],
+                extra_files=lockdown.unsnapshotted(roots, changes, params["user_settings"]),
+                check_mode=module.check_mode)
+            result["snapshot"] = snapshot.summary(manifest)
+        unwritten = lockdown.apply(changes, check_mode=module.check_mode)
+        errors.extend(unwritten)
+        # A file that could not be written is reported under errors, not as changed.
+        failed = set(e["path"] for e in unwritten)
+        done = Plan()
+        done.extend(change for change in changes if change.path not in failed)
+        result.update(done.result())
+        if module._diff:
+            result["diff"] = done.diffs()
+        result["errors"] = errors
+        result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
+                                                        settings_file=params["settings_file"])}
+    except KiroError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except (OSError, IOError) as exc:
+        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or "I/O error",
+                                         os.strerror(exc.errno) if exc.errno else exc), **result)
+    if errors and params["fail_on_error"]:
+        module.fail_json(msg="lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
+                         % (len(errors), "; ".join(e["msg"] for e in errors)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
