@@ -152,6 +152,8 @@ class ActionModule(ActionBase):
         broken = model.verify(entries, source=where, environment=args["environment"])
         out.update(chain_ok=broken is None, bad_seq=None if broken is None else broken.seq,
                    state=derive(entries, args["environment"]))
+        if operation in ("read", "state", "verify"):
+            out["lock"] = ledger.current_lock()
         if operation == "read":
             out["entries"] = entries
         elif operation == "state" and broken is not None:

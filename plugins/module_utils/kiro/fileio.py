@@ -130,6 +130,29 @@ def current_mode(path):
         return None
 
 
+def sweep_temp(path):
+    """Remove the temp files an interrupted atomic_write of ``path`` left behind.
+
+    A run killed between mkstemp and rename leaves ``.<name>.<random>.tmp``; the
+    real file is whole either way. Only that pattern, next to ``path``, is removed.
+    """
+    directory = os.path.dirname(path) or "."
+    prefix = ".%s." % os.path.basename(path)
+    removed = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.startswith(prefix) and entry.endswith(".tmp"):
+            try:
+                os.unlink(os.path.join(directory, entry))
+                removed.append(os.path.join(directory, entry))
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path, data, mode=None):
     """Write ``data`` to ``path`` through a temp file in the same directory.
 

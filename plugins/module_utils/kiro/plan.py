@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 KIRO_DIR = ".kiro"
@@ -90,6 +91,7 @@ class Plan:
             return
         for change in self.changes:
             change.apply()
+            fileio.sweep_temp(change.path)
 
     def files(self):
         return [
