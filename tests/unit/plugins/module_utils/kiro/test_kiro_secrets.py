@@ -12,7 +12,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Pla
 
 from kiro_helpers import make_workspace, roots, write, write_json
 
-SECRETS = ["ghp_secret123", "Bearer abc", "querytoken999", "hunter2pw"]
+SECRETS = ["ghp_secret123", "Bearer xyzzy-tok", "querytoken999", "hunter2pw"]
 
 
 def _diff_text(diff):
@@ -27,14 +27,14 @@ def _server_specs():
         {"name": "aws", "command": "uvx", "args": ["awslabs.aws-api-mcp-server@latest"],
          "env": {"READ_OPERATIONS_ONLY": "true", "AWS_REGION": "us-east-1"}},
         {"name": "github", "url": "https://bot:hunter2pw@api.githubcopilot.com/mcp/?token=querytoken999",
-         "headers": {"Authorization": "Bearer abc", "X-MCP-Readonly": "true"}},
+         "headers": {"Authorization": "Bearer xyzzy-tok", "X-MCP-Readonly": "true"}},
     ]
 
 
 def _assert_clean(text):
     for secret in SECRETS:
         assert secret not in text, "secret %r leaked" % secret
-    assert "abc" not in text.replace("<redacted>", "")
+    assert "xyzzy" not in text.replace("<redacted>", "")
 
 
 def test_mcp_create_diff_masks_secrets_and_keeps_switches_visible(tmp_path):
@@ -54,7 +54,7 @@ def test_mcp_create_diff_masks_secrets_and_keeps_switches_visible(tmp_path):
     # the file itself of course holds the real values
     plan.apply()
     real = open(os.path.join(ws, ".kiro", "settings", "mcp.json")).read()
-    assert "ghp_secret123" in real and "Bearer abc" in real
+    assert "ghp_secret123" in real and "Bearer xyzzy-tok" in real
 
 
 def test_mcp_update_diff_masks_old_and_new_secret(tmp_path):
@@ -80,7 +80,7 @@ def test_agent_diff_masks_nested_mcp_secrets(tmp_path):
         "mcpServers": {"github": {"command": "npx", "env": {"GITHUB_TOKEN": "ghp_secret123",
                                                             "READ_OPERATIONS_ONLY": "true"}},
                        "remote": {"url": "https://x.example/mcp?token=querytoken999",
-                                  "headers": {"Authorization": "Bearer abc"}}}}}])))
+                                  "headers": {"Authorization": "Bearer xyzzy-tok"}}}}}])))
     (diff,) = plan.diffs()
     text = _diff_text(diff)
     _assert_clean(text)
@@ -150,7 +150,7 @@ def test_facts_never_return_env_values_headers_or_url_tokens(tmp_path):
         "agents": [{"name": "a", "config": {"allowedTools": ["read"], "mcpServers": {
             "gh": {"command": "npx", "env": {"GITHUB_TOKEN": "ghp_secret123"}}}}}],
         "user": {"mcp_servers": [{"name": "u", "url": "https://u.example/mcp?access_token=querytoken999",
-                                  "headers": {"Authorization": "Bearer abc"}}]},
+                                  "headers": {"Authorization": "Bearer xyzzy-tok"}}]},
     })
     profile.plan(roots([ws], home), validated).apply()
     user_settings = write(os.path.join(str(tmp_path), "user-settings.json"), '{"kiroAgent.agentAutonomy": "Autopilot"}')
