@@ -183,7 +183,7 @@ def main():
     def deployed():
         return {"ansible_facts": {"kiro": facts.gather(runner.roots(module), user_settings=params["user_settings"])}}
 
-    runner.run_plan(module, build, after=deployed, **extra)
+    runner.run_plan(module, build, after=deployed, extra=extra)
 
 
 if __name__ == "__main__":

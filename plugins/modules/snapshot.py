@@ -136,7 +136,7 @@ def main():
         restored.update(snapshot.summary(manifest))
         return changes
 
-    runner.run_plan(module, build, snapshot=restored)
+    runner.run_plan(module, build, extra={"snapshot": restored})
 
 
 if __name__ == "__main__":

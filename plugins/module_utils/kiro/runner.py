@@ -23,11 +23,14 @@ def roots(module):
     return roots_for(params.get("workspaces"), params.get("kiro_home"), create=params.get("create_workspaces"))
 
 
-def run_plan(module, build, after=None, **extra):
+def run_plan(module, build, after=None, extra=None):
     """``build()`` returns a Plan or a list of FileChanges. Exits the module.
 
-    ``after()``, when given, returns more result keys computed once the plan is applied.
+    ``extra`` is a dict of more result keys that ``build()`` may still fill in
+    (read once the plan is applied); ``after()``, when given, returns more keys
+    computed after applying.
     """
+    extra = extra if extra is not None else {}
     try:
         plan = build()
         if not isinstance(plan, Plan):
