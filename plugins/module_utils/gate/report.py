@@ -25,13 +25,14 @@ import math
 import os
 import re
 import tarfile
-import tempfile
 import xml.etree.ElementTree as ET
 
 try:
     from urllib.parse import quote, quote_plus
 except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
     from urllib import quote, quote_plus
+
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
 
 MASK = "<redacted>"
 VERDICTS = ("pass", "warn", "fail", "inconclusive")
@@ -907,31 +908,8 @@ def _make_dirs(path):
 
 
 def atomic_write(path, data, mode):
-    """Write through a temp file in the same directory, then rename over ``path``."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
+    """The collection's one atomic write (temp file, fsync, rename), with ``mode``."""
+    fileio.atomic_write(path, data, mode)
 
 def gate_document(report, gate_definition=None):
     """gate.json: the definition (criteria + provider settings); built from the report when not given."""

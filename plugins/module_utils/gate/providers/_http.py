@@ -289,3 +289,16 @@ def _describe(reason):
 def _retryable(reason):
     # A certificate or TLS setup problem does not go away by asking again.
     return not isinstance(reason, ssl.SSLError)
+
+
+def client_from_settings(name, timeout, settings, where):
+    """The Client a provider's settings describe (auth, headers, TLS), validated."""
+    if settings.get("password") and not settings.get("username"):
+        raise CriterionError(where, "password is set without username")
+    return Client(
+        name, timeout,
+        bearer_token=settings.get("bearer_token"),
+        username=settings.get("username"), password=settings.get("password"),
+        headers=check_headers(settings.get("headers"), where),
+        verify_tls=as_bool(settings.get("verify_tls", True), where, "verify_tls"),
+        ca_file=settings.get("ca_file"))

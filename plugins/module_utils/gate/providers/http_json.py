@@ -162,15 +162,7 @@ class HttpJsonProvider(Provider):
     def __init__(self, settings=None):
         super(HttpJsonProvider, self).__init__(settings)
         where = "providers.%s" % self.name
-        if self.settings.get("password") and not self.settings.get("username"):
-            raise CriterionError(where, "password is set without username")
-        self.client = _http.Client(
-            self.name, self.timeout,
-            bearer_token=self.settings.get("bearer_token"),
-            username=self.settings.get("username"), password=self.settings.get("password"),
-            headers=_http.check_headers(self.settings.get("headers"), where),
-            verify_tls=_http.as_bool(self.settings.get("verify_tls", True), where, "verify_tls"),
-            ca_file=self.settings.get("ca_file"))
+        self.client = _http.client_from_settings(self.name, self.timeout, self.settings, where)
 
     def validate(self, criterion):
         super(HttpJsonProvider, self).validate(criterion)

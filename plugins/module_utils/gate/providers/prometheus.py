@@ -93,15 +93,7 @@ class PrometheusProvider(Provider):
         where = "providers.%s" % self.name
         url = self.settings.get("url")
         self.url = _http.check_url(url, where) if url not in (None, "") else None
-        if self.settings.get("password") and not self.settings.get("username"):
-            raise CriterionError(where, "password is set without username")
-        self.client = _http.Client(
-            self.name, self.timeout,
-            bearer_token=self.settings.get("bearer_token"),
-            username=self.settings.get("username"), password=self.settings.get("password"),
-            headers=_http.check_headers(self.settings.get("headers"), where),
-            verify_tls=_http.as_bool(self.settings.get("verify_tls", True), where, "verify_tls"),
-            ca_file=self.settings.get("ca_file"))
+        self.client = _http.client_from_settings(self.name, self.timeout, self.settings, where)
 
     # -- validation ---------------------------------------------------------
     def _plan(self, criterion):
