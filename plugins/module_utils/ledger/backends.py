@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3Ledger
@@ -15,22 +16,12 @@ BACKENDS = ("local", "s3")
 DEFAULT_PREFIX = "kiro-ledger"
 
 
-def s3_client(region=None, profile=None, endpoint_url=None, aws_access_key_id=None, aws_secret_access_key=None,
-              aws_session_token=None):
-    """A boto3 S3 client; unset settings fall back to boto3's own chain (env, profile, instance role)."""
+def s3_client(**settings):
+    """A boto3 S3 client from aws.CONNECTION_KEYS settings (unset: boto3's own chain)."""
     try:
-        import boto3
-    except ImportError:
-        raise LedgerError("backend s3 needs boto3 on the controller (pip install boto3)")
-    if bool(aws_access_key_id) != bool(aws_secret_access_key):
-        raise LedgerError("aws_access_key_id and aws_secret_access_key go together")
-    try:
-        session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
-        return session.client("s3", endpoint_url=endpoint_url or None, aws_access_key_id=aws_access_key_id or None,
-                              aws_secret_access_key=aws_secret_access_key or None,
-                              aws_session_token=aws_session_token or None)
-    except Exception as exc:  # botocore's ProfileNotFound, bad endpoint, ...
-        raise LedgerError("cannot build the S3 client: %s" % exc)
+        return aws.client("s3", settings)
+    except aws.AwsSetupError as exc:
+        raise LedgerError("backend s3: %s" % exc)
 
 
 def open_ledger(backend, environment, path=None, bucket=None, prefix=DEFAULT_PREFIX, client=None, **client_settings):

@@ -15,19 +15,15 @@ import threading
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 
+from ansible_collections.kiro.platform.plugins.module_utils import aws
+
 try:
-    import boto3
-    import botocore.config
     import botocore.exceptions
-    import botocore.loaders
-    import botocore.session
     HAS_BOTO3 = True
 except ImportError:  # reported when a criterion needs it, not at import
     HAS_BOTO3 = False
 
-SETTINGS_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
-                 "aws_session_token")
-_SECRET_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+SETTINGS_KEYS = aws.CONNECTION_KEYS
 
 # Error codes that mean "ask again later" whatever the HTTP status says.
 _RETRYABLE_CODES = frozenset((
@@ -37,7 +33,6 @@ _RETRYABLE_CODES = frozenset((
     "RequestTimeout", "RequestTimeoutException", "ServiceUnavailable", "ServiceUnavailableException",
     "InternalError", "InternalFailure", "InternalServiceError", "InternalServerError",
 ))
-_USERINFO = re.compile(r"(//)[^/@\s]+@")
 
 UTC = datetime.timezone.utc
 _RELATIVE = re.compile(r"^\s*(?:now\s*)?([-+])\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -46,41 +41,14 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 def check_settings(provider):
     """Reject settings of the wrong shape when the provider is built."""
-    where = "providers.%s" % provider.name
-    for key in SETTINGS_KEYS:
-        value = provider.settings.get(key)
-        if value is not None and not isinstance(value, str):
-            raise CriterionError(where, "%s must be text" % key)
-    if bool(provider.settings.get("aws_access_key_id")) != bool(provider.settings.get("aws_secret_access_key")):
-        raise CriterionError(where, "aws_access_key_id and aws_secret_access_key go together")
-    endpoint = provider.settings.get("endpoint_url")
-    if endpoint and not re.match(r"^https?://", endpoint):
-        raise CriterionError(where, "endpoint_url must start with http:// or https://")
-
-
-_LOADER = []
-_LOADER_LOCK = threading.Lock()
-
-
-def _botocore_session():
-    """A fresh botocore session sharing one data loader per process: every session
-    would otherwise parse the service models again (~0.3 s a client)."""
-    with _LOADER_LOCK:
-        if not _LOADER:
-            _LOADER.append(botocore.loaders.create_loader())
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _LOADER[0])
-    return session
+    problem = aws.check_settings(provider.settings)
+    if problem:
+        raise CriterionError("providers.%s" % provider.name, problem)
 
 
 def scrub(text, settings):
     """``text`` without any credential from ``settings`` (or in a URL's user info)."""
-    text = _USERINFO.sub(r"\1***@", str(text))
-    for key in _SECRET_KEYS:
-        secret = settings.get(key)
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return aws.scrub(text, settings)
 
 
 class ClientCache:
@@ -105,26 +73,15 @@ class ClientCache:
             return self._client
 
     def _build(self):
-        if not HAS_BOTO3:
+        if not aws.HAS_BOTO3:
             raise ProviderError("provider %s needs the boto3 Python package on the controller"
                                 % self.provider.name, retryable=False)
-        settings = self.provider.settings
-        timeout = self.provider.timeout
         # Provider.call retries with backoff; botocore must try exactly once.
-        config = botocore.config.Config(connect_timeout=timeout, read_timeout=timeout,
-                                        retries={"total_max_attempts": 1, "mode": "standard"})
         try:
-            session = boto3.session.Session(
-                botocore_session=_botocore_session(),
-                profile_name=settings.get("profile") or None,
-                aws_access_key_id=settings.get("aws_access_key_id") or None,
-                aws_secret_access_key=settings.get("aws_secret_access_key") or None,
-                aws_session_token=settings.get("aws_session_token") or None)
-            region = settings.get("region") or session.region_name or self.default_region
-            return session.client(self.service, region_name=region,
-                                  endpoint_url=settings.get("endpoint_url") or None, config=config)
-        except Exception as exc:  # botocore raises many types here; all are configuration problems
-            raise translate(exc, self.provider, "building the %s client" % self.service)
+            return aws.client(self.service, self.provider.settings, timeout=self.provider.timeout, attempts=1,
+                              default_region=self.default_region)
+        except aws.AwsSetupError as exc:
+            raise ProviderError("%s: %s" % (self.provider.name, exc), retryable=False)
 
 
 def translate(exc, provider, action):

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One way to build a boto3 client from connection settings, for every AWS caller of the
+collection (the gate's AWS providers, the S3 ledger, the kill switch's IAM deny, SNS
+notifications), and one way to describe an AWS error without leaking credentials.
+
+Unset settings fall back to boto3's own chain (environment, profile, instance role).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import threading
+
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import botocore.loaders
+    import botocore.session
+    HAS_BOTO3 = True
+except ImportError:  # reported by the caller that needs it, not at import
+    HAS_BOTO3 = False
+
+CONNECTION_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
+                   "aws_session_token")
+SECRET_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+_USERINFO = re.compile(r"(//)[^/@\s]+@")
+
+
+class AwsSetupError(Exception):
+    """The client cannot be built: no boto3, half a key pair, unknown profile, bad endpoint..."""
+
+
+_LOADER = []
+_LOADER_LOCK = threading.Lock()
+
+
+def _botocore_session():
+    """A fresh botocore session sharing one data loader per process: every session
+    would otherwise parse the service models again (~0.3 s a client)."""
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(botocore.loaders.create_loader())
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER[0])
+    return session
+
+
+def check_settings(settings):
+    """A message saying what is wrong with ``settings``, or None."""
+    for key in CONNECTION_KEYS:
+        value = settings.get(key)
+        if value is not None and not isinstance(value, str):
+            return "%s must be text" % key
+    if bool(settings.get("aws_access_key_id")) != bool(settings.get("aws_secret_access_key")):
+        return "aws_access_key_id and aws_secret_access_key go together"
+    endpoint = settings.get("endpoint_url")
+    if endpoint and not re.match(r"^https?://", endpoint):
+        return "endpoint_url must start with http:// or https://"
+    return None
+
+
+def client(service, settings=None, timeout=None, attempts=None, default_region=None):
+    """A boto3 client for ``service`` from ``settings`` (CONNECTION_KEYS; None or missing = boto3's chain).
+
+    ``timeout`` (seconds) bounds connecting and each read; ``attempts`` is botocore's
+    total_max_attempts (1 when the caller retries on its own). Raises AwsSetupError.
+    """
+    settings = settings or {}
+    if not HAS_BOTO3:
+        raise AwsSetupError("the boto3 Python package is needed on the controller (pip install boto3)")
+    problem = check_settings(settings)
+    if problem:
+        raise AwsSetupError(problem)
+    options = {}
+    if timeout is not None:
+        options.update(connect_timeout=timeout, read_timeout=timeout)
+    if attempts is not None:
+        options["retries"] = {"total_max_attempts": attempts, "mode": "standard"}
+    try:
+        session = boto3.session.Session(
+            botocore_session=_botocore_session(),
+            profile_name=settings.get("profile") or None,
+            aws_access_key_id=settings.get("aws_access_key_id") or None,
+            aws_secret_access_key=settings.get("aws_secret_access_key") or None,
+            aws_session_token=settings.get("aws_session_token") or None)
+        region = settings.get("region") or session.region_name or default_region
+        return session.client(service, region_name=region, endpoint_url=settings.get("endpoint_url") or None,
+                              config=botocore.config.Config(**options) if options else None)
+    except Exception as exc:  # botocore raises many types here; all are configuration problems
+        raise AwsSetupError(scrub("cannot build the %s client: %s: %s" % (service, type(exc).__name__, exc),
+                                  settings))
+
+
+def scrub(text, settings=None):
+    """``text`` without any credential from ``settings`` (or in a URL's user info)."""
+    text = _USERINFO.sub(r"\1***@", str(text))
+    for key in SECRET_KEYS:
+        secret = (settings or {}).get(key)
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def error_code(exc):
+    """(code, HTTP status) of a botocore ClientError; (None, None) for anything else."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None, None
+    error = response.get("Error") or {}
+    meta = response.get("ResponseMetadata") or {}
+    return error.get("Code"), meta.get("HTTPStatusCode")
+
+
+def describe(exc, settings=None):
+    """One line saying what went wrong in an AWS call, free of credentials."""
+    code, status = error_code(exc)
+    if code is not None or status is not None:
+        message = ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or ""
+        text = "%s (HTTP %s)%s" % (code or "Unknown", status or "?", ": %s" % message if message else "")
+    elif HAS_BOTO3 and isinstance(exc, (botocore.exceptions.NoCredentialsError,
+                                        botocore.exceptions.PartialCredentialsError)):
+        text = "no usable AWS credentials (set a profile, or aws_access_key_id / aws_secret_access_key, " \
+               "or the usual AWS environment)"
+    elif HAS_BOTO3 and isinstance(exc, botocore.exceptions.NoRegionError):
+        text = "no AWS region: set region"
+    else:
+        text = "%s: %s" % (type(exc).__name__, exc)
+    return scrub(text, settings)[:1000]
