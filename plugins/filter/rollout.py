@@ -45,6 +45,23 @@ def rollout_refusals(number, states, approver=None, reason=None):
     return rollout_plan.refusals(number, states, approver, reason)
 
 
+def rollout_rollback(number, states, environments):
+    return rollout_plan.rollback(None if number in (None, "") else number, states, environments)
+
+
+def rollout_rollback_verdicts(hosts, hostvars, check_mode=False):
+    seen = {}
+    for host in hosts:
+        values = hostvars.get(host) or {}
+        seen[host] = {"error": values.get("rollback_error"), "facts": values.get("rollback_facts"),
+                      "violations": values.get("rollback_violations")}
+    return rollout_plan.rollback_verdicts(seen, check_mode=bool(check_mode))
+
+
+def policy_violations(kiro_facts, safety_policy, host=None):
+    return policy.violations(kiro_facts, safety_policy, host=host)
+
+
 def rollout_host_results(hosts, hostvars, result_var="kiro_config_result"):
     results = dict((h, (hostvars.get(h) or {}).get(result_var)) for h in hosts)
     return rollout_plan.host_results(list(hosts), results)
@@ -70,6 +87,9 @@ class FilterModule(object):
             "compose_profile": _wrap(compose_profile),
             "rollout_phase": _wrap(rollout_phase),
             "rollout_refusals": _wrap(rollout_refusals),
+            "rollout_rollback": _wrap(rollout_rollback),
+            "rollout_rollback_verdicts": _wrap(rollout_rollback_verdicts),
+            "policy_violations": _wrap(policy_violations),
             "rollout_host_results": _wrap(rollout_host_results),
             "drill_passed": _wrap(drill_passed),
             "rollout_status_lines": _wrap(rollout_status_lines),

@@ -131,6 +131,16 @@ snapshot:
     in check mode, the one that would be taken.
   returned: when O(snapshot_dir) is set and something changed
   type: dict
+before:
+  description: The configuration before the lockdown, as M(kiro.platform.kiro_facts) describes it (without
+    digests; env and header values are never returned), for the incident's evidence.
+  returned: when something changed (or would change in check mode)
+  type: dict
+finished:
+  description: When the host was locked down (UTC, ISO 8601), from which time-to-safe is measured.
+  returned: success
+  type: str
+  sample: "2026-11-26T15:04:05.123Z"
 ansible_facts:
   description: C(kiro) - the deployed configuration after the run, as M(kiro.platform.kiro_facts)
     reports it (in check mode, the configuration before the run).
@@ -145,6 +155,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, lockdown, snapshot
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import format_ts, utc_now
 
 
 def main():
@@ -168,6 +179,10 @@ def main():
         errors.extend(unreadable)
         planned = Plan()
         planned.extend(changes)
+        if planned.changed:
+            # What could act before the lockdown, for the incident's evidence (values masked as in facts).
+            result["before"] = facts.gather(roots, user_settings=params["user_settings"],
+                                            settings_file=params["settings_file"], digest=False)
         if planned.changed and params["snapshot_dir"]:
             _, manifest, _ = snapshot.create(
                 roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
@@ -185,6 +200,7 @@ def main():
         if module._diff:
             result["diff"] = done.diffs()
         result["errors"] = errors
+        result["finished"] = format_ts(utc_now())  # the ledger's time format
         result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
                                                         settings_file=params["settings_file"])}
     except KiroError as exc:

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import policy
+
 ENVIRONMENTS = ("development", "staging", "production")
 
 PHASES = {
@@ -86,3 +88,88 @@ def drill_passed(per_host):
         return 0
     return int(all(r.get("rolled_back") in (True, "True", "true") and r.get("reapplied") in (True, "True", "true")
                    for r in results))
+
+
+# The plan's rollback table: where a phase's rollback applies, which phase's profile it
+# deploys there and at which autonomy level (None: the level the plan gives that
+# environment at that phase). Every rollback goes back to phase ``number - 1`` in the ledger.
+ROLLBACKS = {
+    # manual operations: hooks and MCP servers disabled, the configuration kept for a later attempt
+    1: {"environments": ("development",), "content": 1, "level": "manual"},
+    # autonomous operations off, monitoring (hooks, read-only MCP) kept: supervised only
+    2: {"environments": ("development",), "content": 2, "level": "supervised"},
+    # staging back to its phase-2 profile (prepared, inert); development keeps its progress
+    3: {"environments": ("staging",), "content": 2, "level": None},
+    # production to manual at once; staging and development keep their progress
+    4: {"environments": ("production",), "content": 4, "level": "manual"},
+    # every environment back to conservative operation, the phase-5 capabilities kept
+    5: {"environments": ENVIRONMENTS, "content": 5, "level": "conservative"},
+}
+
+
+def current_phase(states, environments):
+    """The highest phase the ledger shows in any of ``environments`` (0 when none passed)."""
+    return max([int((states.get(env) or {}).get("phase") or 0) for env in environments] or [0])
+
+
+def rollback(number, states, available):
+    """What ``playbooks/rollback.yml`` does, and why it may not.
+
+    ``number``: the phase to roll back, or None for the current phase of ``available``
+    (the environments the inventory has); ``states``: environment -> ledger state.
+    Returns {number, name, environments, content, levels (environment -> level),
+    to_phase, refusals}; ``refusals`` lists messages (empty when it may go ahead).
+    """
+    available = [env for env in ENVIRONMENTS if env in (available or [])]
+    if number in (None, ""):
+        number = current_phase(states, available)
+        if number == 0:
+            return {"number": 0, "environments": [], "levels": {}, "refusals": [
+                "nothing to roll back: the ledger shows no phase passed in %s. Name the phase with "
+                "-e rollback_phase=N to roll back one that was applied but never passed its gate."
+                % (", ".join(available) or "this inventory's environments")]}
+    info = phase(number)
+    table = ROLLBACKS[info["number"]]
+    environments = [env for env in table["environments"] if env in available]
+    out = {"number": info["number"], "name": info["name"], "environments": environments,
+           "content": table["content"], "to_phase": info["number"] - 1, "refusals": [],
+           "levels": dict((env, table["level"] or policy.plan_cap(env, table["content"])) for env in environments)}
+    if not environments:
+        out["refusals"].append("phase %d rolls back %s, and this inventory has none of them: use the inventory of "
+                               "that environment (for example -i inventories/%s)."
+                               % (info["number"], " and ".join(table["environments"]), table["environments"][0]))
+    for env in environments:
+        override = (states.get(env) or {}).get("override") or {}
+        if override.get("active"):
+            # The lockdown is stricter than any rollback: re-applying a profile would undo it.
+            out["refusals"].append(
+                "%s is locked down under the manual override of incident %s, which is stricter than any rollback. "
+                "Lift it with playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY, then "
+                "roll back." % (env, override.get("incident_id"), override.get("incident_id")))
+    return out
+
+
+def rollback_verdicts(per_host, check_mode=False):
+    """host -> "ok" or why the rollback did not take there.
+
+    ``per_host``: host -> {error, facts (the registered kiro_facts result), violations},
+    None for a host that never ran. A host is rolled back when the profile applied,
+    its configuration was re-read, and nothing in it is above the rolled-back level.
+    In check mode nothing was applied, so only the apply's prediction counts.
+    """
+    out = {}
+    for host, seen in sorted((per_host or {}).items()):
+        seen = seen or {}
+        facts = seen.get("facts")
+        if seen.get("error"):
+            out[host] = "failed: %s" % seen["error"]
+        elif check_mode:
+            out[host] = "ok"
+        elif not isinstance(facts, dict) or facts.get("unreachable") or facts.get("failed") or facts.get("skipped"):
+            out[host] = "not rolled back: %s" % ((facts or {}).get("msg") or "unreachable, or the play did not run there")
+        elif seen.get("violations"):
+            out[host] = "did not take: %s" % "; ".join("%s (%s)" % (v.get("detail"), v.get("item"))
+                                                       for v in seen["violations"][:5])
+        else:
+            out[host] = "ok"
+    return out
