@@ -16,15 +16,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import gzip
 import hashlib
 import html as html_mod
-import io
 import json
 import math
 import os
 import re
-import tarfile
 import xml.etree.ElementTree as ET
 
 try:
@@ -32,6 +29,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
     from urllib import quote, quote_plus
 
+from ansible_collections.kiro.platform.plugins.module_utils import archive
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
 
 MASK = "<redacted>"
@@ -942,24 +940,7 @@ def evidence_bundle(report, gate_definition=None, mtime=0):
         members.append(("raw/%s.json" % candidate, dump_json({
             "name": criterion.get("name"), "provider": criterion.get("provider"), "query": criterion.get("query"),
             "raw": criterion.get("raw")})))
-    manifest = dict((name, hashlib.sha256(data).hexdigest()) for name, data in members)
-    members.append(("manifest.json", dump_json({"sha256": manifest})))
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=int(mtime)) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            dirs_done = set()
-            for name, data in members:
-                if "/" in name:
-                    directory = name.rsplit("/", 1)[0]
-                    if directory not in dirs_done:
-                        dirs_done.add(directory)
-                        info = tarfile.TarInfo(directory)
-                        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, int(mtime)
-                        tar.addfile(info)
-                info = tarfile.TarInfo(name)
-                info.size, info.mode, info.mtime = len(data), 0o600, int(mtime)
-                tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return archive.evidence_tar_gz(members, mtime)
 
 
 def write_all(report, report_dir, secrets=(), gate_definition=None, now=None):

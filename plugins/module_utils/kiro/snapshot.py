@@ -15,7 +15,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
+import fcntl
 import fnmatch
 import hashlib
 import io
@@ -29,6 +31,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import K
 KIRO_SUBDIRS = ("steering", "hooks", "settings", "agents")
 ARCHIVE_SUFFIX = ".tar.gz"
 MANIFEST_SUFFIX = ".manifest.json"
+LOCK_FILE = ".lock"
 
 
 def sha256(data):
@@ -166,11 +169,43 @@ def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_f
         _add(tar, "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
         for path, (data, _) in sorted(entries.items()):
             _add(tar, "files" + path, data)
-    fileio.atomic_write(os.path.join(snapshot_dir, snap_id + ARCHIVE_SUFFIX), buf.getvalue(), fileio.SECRET_MODE)
-    fileio.atomic_write(os.path.join(snapshot_dir, snap_id + MANIFEST_SUFFIX),
-                        json.dumps(manifest, indent=2).encode("utf-8"), fileio.SECRET_MODE)
-    removed = prune_old(snapshot_dir, keep)
+    with _writer_lock(snapshot_dir):
+        sweep_interrupted(snapshot_dir)
+        fileio.atomic_write(os.path.join(snapshot_dir, snap_id + ARCHIVE_SUFFIX), buf.getvalue(), fileio.SECRET_MODE)
+        fileio.atomic_write(os.path.join(snapshot_dir, snap_id + MANIFEST_SUFFIX),
+                            json.dumps(manifest, indent=2).encode("utf-8"), fileio.SECRET_MODE)
+        removed = prune_old(snapshot_dir, keep)
     return True, manifest, removed
+
+
+@contextlib.contextmanager
+def _writer_lock(snapshot_dir):
+    """One snapshot writer per directory at a time (a lockdown may run beside a rollout)."""
+    fd = os.open(os.path.join(snapshot_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, fileio.SECRET_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def sweep_interrupted(snapshot_dir):
+    """Remove what a killed snapshot left: temp files, and an archive whose manifest was never written.
+
+    Called under the writer lock, so no other snapshot is being written. Returns the paths removed.
+    """
+    removed = []
+    names = set(os.listdir(snapshot_dir))
+    for name in sorted(names):
+        orphan = name.endswith(ARCHIVE_SUFFIX) and name[:-len(ARCHIVE_SUFFIX)] + MANIFEST_SUFFIX not in names
+        if (name.startswith(".") and name.endswith(".tmp")) or orphan:
+            try:
+                os.unlink(os.path.join(snapshot_dir, name))
+                removed.append(os.path.join(snapshot_dir, name))
+            except OSError:
+                pass
+    return removed
 
 
 def _add(tar, name, data):

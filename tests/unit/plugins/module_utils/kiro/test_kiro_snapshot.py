@@ -103,7 +103,7 @@ def test_second_create_with_unchanged_files_is_not_a_change(tmp_path):
     assert changed is False and removed == []
     assert second["id"] == first["id"]
     assert len(snapshot.list_snapshots(snapdir)) == 1
-    assert sorted(os.listdir(snapdir)) == sorted([first["id"] + snapshot.ARCHIVE_SUFFIX,
+    assert sorted(n for n in os.listdir(snapdir) if n != snapshot.LOCK_FILE) == sorted([first["id"] + snapshot.ARCHIVE_SUFFIX,
                                                   first["id"] + snapshot.MANIFEST_SUFFIX])
 
 
@@ -138,7 +138,7 @@ def test_keep_prunes_older_snapshots(tmp_path):
     assert all_removed == ids[:3]
     listed = snapshot.list_snapshots(snapdir)
     assert [s["id"] for s in listed] == ids[3:]
-    assert len(os.listdir(snapdir)) == 4  # archive + manifest each
+    assert len([n for n in os.listdir(snapdir) if n != snapshot.LOCK_FILE]) == 4  # archive + manifest each
     # the newest one is what "latest" restores
     manifest, changes = snapshot.restore_plan(snapdir, "latest")
     assert manifest["id"] == ids[-1]
@@ -206,3 +206,27 @@ def test_manifest_sidecar_matches_archive(tmp_path):
     for entry in manifest["files"]:
         assert snapshot.sha256(blobs[entry["path"]]) == entry["sha256"]
         assert int(entry["mode"], 8) == mode_of(entry["path"])
+
+
+def test_a_snapshot_sweeps_what_a_killed_snapshot_left(tmp_path):
+    """A run killed while writing a snapshot leaves a temp file or an archive without manifest; the next
+    snapshot (under the directory's writer lock) removes them and keeps every complete snapshot."""
+    from ansible_collections.kiro.platform.plugins.module_utils.kiro import snapshot as snap_mod
+    from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import roots_for
+    workspace = tmp_path / "ws"
+    (workspace / ".kiro" / "steering").mkdir(parents=True)
+    (workspace / ".kiro" / "steering" / "a.md").write_text("one\n")
+    snapshots = tmp_path / "snapshots"
+    roots = roots_for([str(workspace)], None)
+    _, first, _ = snap_mod.create(roots, str(snapshots), keep=0)
+    left = [snapshots / ".20990101T000000000000Z-abc.manifest.json.k2fmjs2p.tmp",
+            snapshots / "20990101T000000000000Z-abc.tar.gz"]
+    for path in left:
+        path.write_bytes(b"partial")
+    (workspace / ".kiro" / "steering" / "a.md").write_text("two\n")
+    changed, second, _ = snap_mod.create(roots, str(snapshots), keep=0)
+    assert changed
+    assert not any(path.exists() for path in left)
+    names = sorted(p.name for p in snapshots.iterdir() if not p.name.startswith("."))
+    assert names == sorted([first["id"] + ".manifest.json", first["id"] + ".tar.gz",
+                            second["id"] + ".manifest.json", second["id"] + ".tar.gz"])
