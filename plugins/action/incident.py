@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kiro.platform.incident: write an emergency rollback's summary, post-mortem and evidence bundle."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.kiro.platform.plugins.module_utils.emergency import incident
+
+ARGUMENT_SPEC = dict(
+    summary=dict(type="dict", required=True),
+    results=dict(type="dict", default={}),
+    notifications=dict(type="list", elements="dict", default=[]),
+    ledgers=dict(type="dict", default={}),
+    reports_dir=dict(type="path"),
+    dest=dict(type="path", required=True),
+    inventory=dict(type="str"),
+)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            raise AnsibleActionFail("kiro.platform.incident: %s" % "; ".join(validation.error_messages))
+        args = validation.validated_parameters
+        summary = args["summary"]
+        for key in ("incident_id", "hosts", "done", "failed", "counts"):
+            if key not in summary:
+                raise AnsibleActionFail("kiro.platform.incident: summary has no %s: pass the output of the "
+                                        "kiro.platform.emergency_summary filter" % key)
+        summary = incident.add_notifications(summary, args["notifications"])
+        dest = args["dest"]
+        if not os.path.isabs(dest):
+            dest = os.path.join(self._loader.get_basedir(), dest)
+        result.update(summary=summary, changed=False)
+        if self._play_context.check_mode:
+            result["msg"] = "would write the post-mortem and evidence of %s under %s" % (summary["incident_id"], dest)
+            return result
+        results = dict((host, _evidence(value)) for host, value in args["results"].items())
+        try:
+            written = incident.write(dest, summary, results, args["ledgers"], reports_dir=args["reports_dir"],
+                                     inventory=args["inventory"])
+        except (incident.IncidentError, OSError, IOError) as exc:
+            raise AnsibleActionFail("kiro.platform.incident: cannot write the incident record under %s: %s"
+                                    % (dest, exc), result={"summary": summary})
+        result.update(written, changed=True, msg="post-mortem %s, evidence %s (sha256 %s)" % (
+            written["postmortem"], written["evidence"], written["evidence_sha256"]))
+        return result
+
+
+def _evidence(result):
+    """A host's lockdown result as evidence: what it changed, the snapshot, the config before and after."""
+    if not isinstance(result, dict):
+        return {"status": "not run"}
+    keep = dict((k, result.get(k)) for k in ("changed", "failed", "unreachable", "msg", "files", "changed_files",
+                                             "errors", "snapshot", "before", "finished") if k in result)
+    if isinstance(result.get("ansible_facts"), dict):
+        keep["after"] = result["ansible_facts"].get("kiro")
+    return keep

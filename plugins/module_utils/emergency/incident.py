@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emergency rollback's account of itself: what was locked, what still covers the
+hosts that could not be reached, what failed; the pre-filled post-mortem; the evidence.
+
+Pure Python. ``summarize`` turns what the playbook collected (each host's lockdown
+result, the central switches' result, the ledger writes) into the summary that the
+notifications, the post-mortem and the exit status use; ``write`` puts the summary,
+the post-mortem and the evidence bundle in a new directory of their own.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import os
+import re
+
+from ansible_collections.kiro.platform.plugins.module_utils import archive
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, redact
+
+FILE_MODE = 0o640
+EVIDENCE_MODE = 0o600
+DIR_MODE = 0o750
+INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+TIMELINE_ENTRIES = 40
+REPORT_SUFFIXES = (".json", ".md")
+
+# What a host's lockdown came to.
+LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED = (
+    "locked", "partial", "unreachable", "failed", "not_run", "would_lock")
+
+
+class IncidentError(Exception):
+    """Bad input to the incident record; the message names it."""
+
+
+def check_incident_id(incident_id):
+    if not isinstance(incident_id, str) or not INCIDENT_ID.match(incident_id):
+        raise IncidentError("incident_id %r must be 1-64 letters, digits, '.', '_' or '-' (it names files and "
+                            "ledger entries), for example INC-42" % (incident_id,))
+    return incident_id
+
+
+def _parse_ts(text):
+    try:
+        return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def host_status(result, check_mode=False):
+    """(status, detail) of one host's registered lockdown result (None: the play never ran there)."""
+    if not isinstance(result, dict):
+        return NOT_RUN, "the lockdown did not run there (not in the play, or --limit)"
+    if result.get("unreachable"):
+        return UNREACHABLE, str(result.get("msg") or "unreachable").strip().splitlines()[0][:300]
+    if result.get("failed") or result.get("skipped"):
+        return FAILED, str(result.get("msg") or "failed")[:500]
+    errors = result.get("errors") or []
+    if errors:
+        return PARTIAL, "; ".join(str(e.get("msg")) for e in errors[:5])
+    if check_mode:
+        return PREDICTED, "%d file(s) would change" % len(result.get("changed_files") or [])
+    summary = ((result.get("ansible_facts") or {}).get("kiro") or {}).get("summary") or {}
+    if summary.get("manual_mode") is False:
+        return PARTIAL, "a root is still not in manual mode after the lockdown"
+    return LOCKED, "%d file(s) changed" % len(result.get("changed_files") or [])
+
+
+def _central(central):
+    """The kill switch's result in a fixed shape; None when no central switch is configured."""
+    if not isinstance(central, dict) or central.get("skipped"):
+        return None
+    out = {"iam": central.get("iam") or [], "kubernetes": central.get("kubernetes") or [],
+           "failures": list(central.get("failures") or []), "finished": central.get("finished"),
+           "elapsed": central.get("elapsed")}
+    if central.get("failed") and not out["failures"]:
+        out["failures"].append(str(central.get("msg") or "the central switches failed"))
+    if not central.get("finished") and not central.get("failed") and central.get("started") == 1:
+        out["failures"].append("the central switches did not finish in time (async job %s)"
+                               % central.get("ansible_job_id"))
+    return out
+
+
+def _coverage(central, override_envs):
+    """What keeps an unreachable host's agents harmless, as lines."""
+    lines = []
+    if central:
+        roles = [i.get("role") for i in central["iam"] if i.get("action") in ("attached", "unchanged")]
+        if roles:
+            lines.append("IAM deny-all inline policy on role(s) %s: the agents' AWS calls are refused"
+                         % ", ".join(roles))
+        k8s = [i for i in central["kubernetes"] if i.get("action") in ("suspended", "scaled_down", "unchanged")]
+        if k8s:
+            lines.append("%d Kubernetes agent object(s) suspended or at zero replicas" % len(k8s))
+    if override_envs:
+        lines.append("manual override in the ledger of %s: phase playbooks refuse to run" % ", ".join(override_envs))
+    return lines
+
+
+def _ledger_write(entry):
+    """{environment, event, ok, msg} from either that shape or a registered override_set loop result."""
+    if "item" not in entry:
+        return entry
+    failed = bool(entry.get("failed") or entry.get("skipped"))
+    return {"environment": entry.get("item"), "event": ((entry.get("entry") or {}).get("event") or "override_set"),
+            "ok": not failed, "msg": entry.get("msg") if failed else None}
+
+
+def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=None, check_mode=False):
+    """The summary of one emergency rollback.
+
+    ``hosts``: host -> {"environment": env, "result": registered lockdown result or None};
+    ``central``: the kill switch's (async_status) result, or None when none is configured;
+    ``ledger``: the ledger writes done so far: [{"environment", "event", "ok", "msg"}], or the
+    registered results of a loop of override_set appends (``item`` is the environment).
+    """
+    check_incident_id(incident_id)
+    per_host = {}
+    finished = []
+    for host in sorted(hosts or {}):
+        entry = hosts[host] or {}
+        result = entry.get("result")
+        status, detail = host_status(result, check_mode)
+        record = {"environment": entry.get("environment"), "status": status, "detail": detail}
+        if isinstance(result, dict):
+            record.update(changed_files=result.get("changed_files") or [], errors=result.get("errors") or [],
+                          snapshot=result.get("snapshot"), finished=result.get("finished"))
+            if status in (LOCKED, PARTIAL) and _parse_ts(result.get("finished")):
+                finished.append(result["finished"])
+        per_host[host] = record
+    central = _central(central)
+    ledger = [_ledger_write(entry) for entry in ledger or []]
+    override_envs = sorted(set(e["environment"] for e in ledger if e.get("event") == "override_set" and e.get("ok")))
+    coverage = _coverage(central, override_envs)
+
+    by_status = {}
+    for host, record in per_host.items():
+        by_status.setdefault(record["status"], []).append(host)
+    done, failed = [], []
+    locked = by_status.get(LOCKED, []) + by_status.get(PREDICTED, [])
+    done.append("%s %d of %d host(s) down" % ("would lock" if check_mode else "locked", len(locked), len(per_host)))
+    for host in by_status.get(PARTIAL, []):
+        failed.append("%s: locked except: %s" % (host, per_host[host]["detail"]))
+    for status in (UNREACHABLE, FAILED, NOT_RUN):
+        for host in by_status.get(status, []):
+            failed.append("%s: %s: %s" % (host, status.replace("_", " "), per_host[host]["detail"]))
+    if central:
+        for item in central["iam"]:
+            if item.get("action") != "failed":
+                done.append("IAM role %s: deny-all policy %s" % (item.get("role"), item.get("action")))
+        for item in central["kubernetes"]:
+            if item.get("action") in ("suspended", "scaled_down"):
+                done.append("Kubernetes %s %s/%s %s%s" % (
+                    item.get("kind"), item.get("namespace"), item.get("name"), item.get("action").replace("_", " "),
+                    " (was %s replicas)" % item.get("replicas_before") if item.get("replicas_before") is not None else ""))
+        failed.extend("central switch: %s" % f for f in central["failures"])
+    for entry in ledger:
+        if entry.get("ok"):
+            done.append("ledger %s: %s" % (entry.get("environment"), entry.get("event")))
+        else:
+            failed.append("ledger %s: %s not recorded: %s" % (entry.get("environment"), entry.get("event"),
+                                                            entry.get("msg")))
+
+    safe_at = max(finished, key=lambda t: _parse_ts(t)) if finished else None
+    start = _parse_ts(started)
+    time_to_safe = None
+    if safe_at and start:
+        time_to_safe = round((_parse_ts(safe_at) - start).total_seconds(), 3)
+    unreachable = [{"host": h, "environment": per_host[h]["environment"], "status": per_host[h]["status"],
+                    "detail": per_host[h]["detail"], "covered_by": coverage}
+                   for h in by_status.get(UNREACHABLE, []) + by_status.get(NOT_RUN, [])]
+    summary = {
+        "incident_id": incident_id, "reason": reason, "actor": actor, "started": started, "safe_at": safe_at,
+        "time_to_safe_seconds": time_to_safe, "check_mode": bool(check_mode),
+        "counts": dict((status, len(by_status.get(status, []))) for status in
+                       (LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED)),
+        "hosts": per_host, "unreachable": unreachable, "central": central, "coverage": coverage,
+        "ledger": ledger, "done": done, "failed": failed,
+    }
+    summary["counts"]["targeted"] = len(per_host)
+    summary["complete"] = not failed
+    summary["lines"] = lines(summary)
+    return summary
+
+
+def add_notifications(summary, notifications):
+    """The summary with the notification results in it (a failed one makes it incomplete)."""
+    summary = dict(summary)
+    summary["notifications"] = list(notifications or [])
+    summary["done"] = list(summary["done"])
+    summary["failed"] = list(summary["failed"])
+    for note in summary["notifications"]:
+        label = "%s notification %s" % (note.get("type"), note.get("name"))
+        if note.get("ok"):
+            summary["done"].append("%s sent" % label)
+        elif note.get("ok") is False:
+            summary["failed"].append("%s failed: %s" % (label, note.get("error")))
+    summary["complete"] = not summary["failed"]
+    summary["lines"] = lines(summary)
+    return summary
+
+
+def lines(summary):
+    """The summary an on-call engineer reads at the end of the run."""
+    counts = summary["counts"]
+    out = ["Incident %s: %s (run by %s)" % (summary["incident_id"], summary["reason"], summary["actor"])]
+    if summary.get("time_to_safe_seconds") is not None:
+        out.append("Time to safe: %.1f s (last host locked at %s)" % (summary["time_to_safe_seconds"],
+                                                                       summary["safe_at"]))
+    out.append("Hosts: %d targeted, %d locked down, %d partly, %d unreachable, %d failed, %d not run"
+               % (counts["targeted"], counts["locked"] + counts["would_lock"], counts["partial"],
+                  counts["unreachable"], counts["failed"], counts["not_run"]))
+    for item in summary["unreachable"]:
+        out.append("NOT REACHED %s (%s): %s" % (item["host"], item["environment"], item["detail"]))
+        out.append("  still covered by: %s" % ("; ".join(item["covered_by"]) or
+                                               "NOTHING - configure emergency_iam_roles / emergency_kubernetes"))
+        out.append("  when it is back: run this playbook again with --limit %s (locking down is idempotent)"
+                   % item["host"])
+    out.extend("done: %s" % line for line in summary["done"][1:])
+    out.extend("FAILED: %s" % line for line in summary["failed"])
+    out.append("Complete: every step succeeded." if summary["complete"] else
+               "INCOMPLETE: %d step(s) could not be done (listed above); everything else was done."
+               % len(summary["failed"]))
+    return out
+
+
+# --- the post-mortem ------------------------------------------------------------
+
+def _cell(value):
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def timeline(ledgers, limit=TIMELINE_ENTRIES):
+    """The newest ``limit`` entries of every environment's ledger, oldest first."""
+    entries = [e for env_entries in (ledgers or {}).values() for e in (env_entries or []) if isinstance(e, dict)]
+    entries.sort(key=lambda e: (str(e.get("ts")), e.get("environment") or "", e.get("seq") or 0))
+    return entries[-limit:]
+
+
+def _details(entry):
+    details = entry.get("details") or {}
+    keep = ("incident_id", "reason", "verdict", "to_phase", "level", "approver", "hosts_failed", "failed")
+    return ", ".join("%s=%s" % (k, details[k]) for k in keep if details.get(k) not in (None, "", []))
+
+
+def postmortem(summary, ledgers, evidence_name, evidence_sha256, inventory=None):
+    """The pre-filled post-mortem (Markdown)."""
+    s = summary
+    out = ["# Post-mortem: %s - %s" % (s["incident_id"], s["reason"]), "",
+           "_Pre-filled by playbooks/emergency_rollback.yml. The sections marked TODO are for the incident owner._",
+           "", "| | |", "|---|---|",
+           "| Incident | %s |" % _cell(s["incident_id"]),
+           "| Reason given | %s |" % _cell(s["reason"]),
+           "| Run by | %s |" % _cell(s["actor"]),
+           "| Started (UTC) | %s |" % _cell(s["started"]),
+           "| Last host locked (UTC) | %s |" % _cell(s["safe_at"] or "-"),
+           "| Time to safe | %s |" % ("%.1f s" % s["time_to_safe_seconds"] if s["time_to_safe_seconds"] is not None
+                                     else "-"),
+           "| Hosts locked down | %d of %d |" % (s["counts"]["locked"], s["counts"]["targeted"]),
+           "| Evidence | %s (sha256 %s) |" % (evidence_name, evidence_sha256),
+           "", "## What the emergency rollback did", ""]
+    out.extend("- %s" % line for line in s["done"])
+    out += ["", "### Hosts", "", "| host | environment | status | detail | snapshot |", "|---|---|---|---|---|"]
+    for host, record in sorted(s["hosts"].items()):
+        snap = (record.get("snapshot") or {}).get("id") or "-"
+        out.append("| %s | %s | %s | %s | %s |" % (_cell(host), _cell(record["environment"]), record["status"],
+                                                    _cell(record["detail"]), _cell(snap)))
+    out += ["", "## What could not be done", ""]
+    if s["failed"]:
+        out.extend("- %s" % line for line in s["failed"])
+    else:
+        out.append("Nothing: every step succeeded.")
+    if s["unreachable"]:
+        out += ["", "Hosts not reached, and what still covers them:", ""]
+        for item in s["unreachable"]:
+            out.append("- **%s** (%s): %s. Covered by: %s." % (item["host"], item["environment"], item["detail"],
+                                                               "; ".join(item["covered_by"]) or "nothing"))
+    out += ["", "## Timeline (from the ledgers, UTC)", "",
+            "| time | environment | phase | event | actor | details |", "|---|---|---|---|---|---|"]
+    for entry in timeline(ledgers):
+        out.append("| %s | %s | %s | %s | %s | %s |" % (_cell(entry.get("ts")), _cell(entry.get("environment")),
+                                                        _cell(entry.get("phase")), _cell(entry.get("event")),
+                                                        _cell(entry.get("actor")), _cell(_details(entry))))
+    inventory_arg = "-i %s " % inventory if inventory else ""
+    out += ["", "## Impact", "", "TODO: who and what was affected, for how long.",
+            "", "## Root cause", "", "TODO: what the agent did, and why it could.",
+            "", "## Contributing factors", "", "TODO",
+            "", "## What went well, what went badly", "", "TODO",
+            "", "## Action items", "", "| action | owner | due |", "|---|---|---|", "| TODO | | |",
+            "", "## Recovery", "",
+            "1. Fix the root cause; bring unreachable hosts back and run the emergency rollback again for them "
+            "(`--limit HOST`).",
+            "2. Lift the override (this also removes the IAM deny policy and resumes what was suspended): "
+            "`ansible-playbook %splaybooks/clear_override.yml -e incident_id=%s -e approver=NAME "
+            "-e \"reason=...\"`." % (inventory_arg, s["incident_id"]),
+            "3. Re-apply the phase (`playbooks/phaseN.yml`), or put a host's previous configuration back from the "
+            "snapshot listed above with `kiro.platform.snapshot` (`operation: restore`).", ""]
+    return "\n".join(out)
+
+
+# --- the files ------------------------------------------------------------------
+
+def latest_reports(reports_dir, environments):
+    """[(environment, path)] of the newest gate report (JSON and Markdown) of each environment."""
+    found = []
+    if not reports_dir or not os.path.isdir(reports_dir):
+        return found
+    for env in sorted(set(environments)):
+        directory = os.path.join(reports_dir, env)
+        if not os.path.isdir(directory):
+            continue
+        for suffix in REPORT_SUFFIXES:
+            names = sorted(n for n in os.listdir(directory)
+                           if n.startswith("phase") and n.endswith(suffix) and not n.endswith(".evidence" + suffix))
+            if names:
+                found.append((env, os.path.join(directory, names[-1])))
+    return found
+
+
+def new_directory(base, incident_id, now=None):
+    """``<base>/<incident_id>/<UTC stamp>``, made fresh (never an existing one, so nothing is overwritten)."""
+    check_incident_id(incident_id)
+    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    parent = os.path.join(base, incident_id)
+    if not os.path.isdir(parent):
+        os.makedirs(parent, DIR_MODE)
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        path = os.path.join(parent, stamp if n == 1 else "%s-%d" % (stamp, n))
+        try:
+            os.mkdir(path, DIR_MODE)
+            return path
+        except FileExistsError:
+            continue
+    raise IncidentError("%s: too many runs in one second" % parent)
+
+
+def evidence_members(summary, host_results, ledgers, reports):
+    """The bundle's members: the summary, each host's lockdown result, the ledgers, the last gate reports."""
+    members = [("summary.json", archive.dump_json(redact.walk(summary)))]
+    for host, result in sorted((host_results or {}).items()):
+        members.append(("hosts/%s.json" % _safe(host), archive.dump_json(redact.walk(result))))
+    for env, entries in sorted((ledgers or {}).items()):
+        body = b"".join(archive.dump_json(e).replace(b"\n", b"") + b"\n" for e in entries or [])
+        members.append(("ledger/%s.jsonl" % _safe(env), body))
+    for env, path in reports:
+        with open(path, "rb") as handle:
+            members.append(("gate-reports/%s/%s" % (_safe(env), os.path.basename(path)), handle.read()))
+    return members
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(name)) or "_"
+
+
+def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None, now=None):
+    """Write summary.json, postmortem.md and evidence.tar.gz in a new directory; return their paths and sha256."""
+    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    directory = new_directory(base, summary["incident_id"], moment)
+    reports = latest_reports(reports_dir, [r.get("environment") for r in summary["hosts"].values()
+                                           if r.get("environment")] + list(ledgers or {}))
+    bundle = archive.evidence_tar_gz(evidence_members(summary, host_results, ledgers, reports),
+                                     mtime=int(moment.timestamp()))
+    digest = hashlib.sha256(bundle).hexdigest()
+    paths = {"directory": directory, "evidence": os.path.join(directory, "evidence.tar.gz"),
+             "summary": os.path.join(directory, "summary.json"), "postmortem": os.path.join(directory, "postmortem.md")}
+    fileio.atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
+    final = dict(summary, evidence_sha256=digest)
+    fileio.atomic_write(paths["summary"], archive.dump_json(redact.walk(final)), FILE_MODE)
+    text = postmortem(final, ledgers, "evidence.tar.gz", digest, inventory)
+    fileio.atomic_write(paths["postmortem"], text.encode("utf-8"), FILE_MODE)
+    return dict(paths, evidence_sha256=digest, gate_reports=[p for _, p in reports])
