@@ -88,6 +88,10 @@ directory:
   description: The new directory of this run's record.
   returned: when written
   type: str
+summary_json:
+  description: Path of summary.json.
+  returned: when written
+  type: str
 postmortem:
   description: Path of the post-mortem (Markdown).
   returned: when written

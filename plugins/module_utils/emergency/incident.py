@@ -76,11 +76,11 @@ def _central(central):
     if not isinstance(central, dict) or central.get("skipped"):
         return None
     out = {"iam": central.get("iam") or [], "kubernetes": central.get("kubernetes") or [],
-           "failures": list(central.get("failures") or []), "finished": central.get("finished"),
+           "failures": list(central.get("failures") or []), "finished": central.get("finished_at"),
            "elapsed": central.get("elapsed")}
     if central.get("failed") and not out["failures"]:
         out["failures"].append(str(central.get("msg") or "the central switches failed"))
-    if not central.get("finished") and not central.get("failed") and central.get("started") == 1:
+    if central.get("finished") in (0, False) and not central.get("failed"):
         out["failures"].append("the central switches did not finish in time (async job %s)"
                                % central.get("ansible_job_id"))
     return out
@@ -368,10 +368,10 @@ def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None
                                      mtime=int(moment.timestamp()))
     digest = hashlib.sha256(bundle).hexdigest()
     paths = {"directory": directory, "evidence": os.path.join(directory, "evidence.tar.gz"),
-             "summary": os.path.join(directory, "summary.json"), "postmortem": os.path.join(directory, "postmortem.md")}
+             "summary_json": os.path.join(directory, "summary.json"), "postmortem": os.path.join(directory, "postmortem.md")}
     fileio.atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
     final = dict(summary, evidence_sha256=digest)
-    fileio.atomic_write(paths["summary"], archive.dump_json(redact.walk(final)), FILE_MODE)
+    fileio.atomic_write(paths["summary_json"], archive.dump_json(redact.walk(final)), FILE_MODE)
     text = postmortem(final, ledgers, "evidence.tar.gz", digest, inventory)
     fileio.atomic_write(paths["postmortem"], text.encode("utf-8"), FILE_MODE)
     return dict(paths, evidence_sha256=digest, gate_reports=[p for _, p in reports])

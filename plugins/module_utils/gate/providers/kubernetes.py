@@ -33,10 +33,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import threading
 
+from ansible_collections.kiro.platform.plugins.module_utils import kubernetes as kube
 from ansible_collections.kiro.platform.plugins.module_utils.gate.criteria import aggregate
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider
@@ -50,7 +49,6 @@ except ImportError:
 try:
     import urllib3
     from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
     from kubernetes.client.exceptions import ApiException
     HAS_KUBERNETES = True
 except ImportError:
@@ -87,24 +85,13 @@ class KubernetesProvider(Provider):
     name = "kubernetes"
     required = ("kind",)
     optional = ("namespace", "label_selector", "field_selector", "resource_name", "query", "measure")
-    settings_keys = ("kubeconfig", "context", "host", "token", "verify_tls", "ca_file")
+    settings_keys = kube.SETTINGS_KEYS
 
     def __init__(self, settings=None):
         super(KubernetesProvider, self).__init__(settings)
-        where = "providers.kubernetes"
-        for key in ("kubeconfig", "context", "host", "token", "ca_file"):
-            if self.settings.get(key) is not None and not isinstance(self.settings[key], str):
-                raise CriterionError(where, "%s must be text" % key)
-        if self.settings.get("verify_tls") is not None and not isinstance(self.settings["verify_tls"], bool):
-            raise CriterionError(where, "verify_tls must be true or false")
-        host = self.settings.get("host")
-        if host and not host.startswith(("http://", "https://")):
-            raise CriterionError(where, "host must be a URL such as https://api.cluster.example:6443")
-        # a kubeconfig is not read when host is set, so only then may it be missing
-        for key in ("ca_file",) if host else ("kubeconfig", "ca_file"):
-            path = self.settings.get(key)
-            if path and not os.path.isfile(os.path.expanduser(path)):
-                raise CriterionError(where, "%s %s does not exist" % (key, path))
+        problem = kube.check_settings(self.settings)
+        if problem:
+            raise CriterionError("providers.kubernetes", problem)
         self._api_client = None
         self._lock = threading.Lock()
 
@@ -161,46 +148,15 @@ class KubernetesProvider(Provider):
         if not HAS_KUBERNETES:
             raise ProviderError("provider kubernetes needs the kubernetes Python package on the controller",
                                 retryable=False)
-        settings = self.settings
-        configuration = k8s_client.Configuration()
         try:
-            if settings.get("host"):
-                configuration.host = settings["host"].rstrip("/")
-            elif settings.get("kubeconfig") or settings.get("context") or _default_kubeconfig_exists():
-                # $KUBECONFIG is read here, not by the library (which reads it once, at import)
-                paths = settings.get("kubeconfig") or os.environ.get("KUBECONFIG") or "~/.kube/config"
-                paths = os.pathsep.join(os.path.expanduser(p) for p in paths.split(os.pathsep))
-                k8s_config.load_kube_config(config_file=paths, context=settings.get("context") or None,
-                                            client_configuration=configuration, persist_config=False)
-            elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-                k8s_config.load_incluster_config(client_configuration=configuration)
-            else:
-                raise ProviderError("kubernetes: no cluster configured: set providers.kubernetes.host and token, "
-                                    "or kubeconfig (no $KUBECONFIG, no ~/.kube/config, not in a pod)",
-                                    retryable=False)
-        except ProviderError:
-            raise
-        except Exception as exc:  # ConfigException, unreadable YAML, failing exec plugin...
-            raise ProviderError(self._scrub("kubernetes: cannot load the cluster configuration: %s: %s"
-                                            % (type(exc).__name__, exc)), retryable=False)
-        if settings.get("token"):
-            configuration.api_key = {"BearerToken": settings["token"]}
-            configuration.api_key_prefix = {"BearerToken": "Bearer"}
-            configuration.refresh_api_key_hook = None
-        if settings.get("verify_tls") is not None:
-            configuration.verify_ssl = settings["verify_tls"]
-        if settings.get("ca_file"):
-            configuration.ssl_ca_cert = os.path.expanduser(settings["ca_file"])
-        # Provider.call retries with backoff; urllib3 must try exactly once.
-        configuration.retries = False
-        return k8s_client.ApiClient(configuration)
+            # Provider.call retries with backoff; urllib3 must try exactly once.
+            return kube.api_client(self.settings, retries=False)
+        except kube.KubeSetupError as exc:
+            raise ProviderError("kubernetes: %s (providers.kubernetes)" % exc, retryable=False)
 
     def _scrub(self, text):
-        text = str(text)
-        token = self.settings.get("token")
-        if token:
-            text = text.replace(token, "***")
-        return text[:1000]
+        configuration = self._api_client.configuration if self._api_client is not None else None
+        return kube.scrub(text, self.settings, configuration)[:1000]
 
     # --- measurement ---------------------------------------------------------
 
@@ -295,7 +251,7 @@ class KubernetesProvider(Provider):
             raise self._api_error(exc, path, kind)
         except urllib3.exceptions.HTTPError as exc:
             # refused, reset, DNS, connect/read timeout: the server may answer next time
-            raise ProviderError(self._scrub("kubernetes: GET %s failed: %s" % (path, _reason(exc))), retryable=True)
+            raise ProviderError(self._scrub("kubernetes: GET %s failed: %s" % (path, kube.reason(exc))), retryable=True)
         except ValueError as exc:  # pydantic ValidationError: the answer does not fit the typed model
             raise ProviderError(self._scrub("kubernetes: GET %s: the answer does not fit the %sList model (%s)"
                                             % (path, kind, (str(exc).splitlines() or [""])[0])), retryable=False)
@@ -306,7 +262,7 @@ class KubernetesProvider(Provider):
             reason = (str(exc.reason or "no answer").splitlines() or [""])[0]
             return ProviderError(self._scrub("kubernetes: GET %s failed: %s" % (path, reason)), retryable=False)
         message = "kubernetes: GET %s: HTTP %s %s" % (path, status, exc.reason or "")
-        detail = _status_message(exc.body)
+        detail = kube.status_message(exc.body)
         if detail:
             message += ": %s" % detail
         if status in (401, 403):
@@ -314,37 +270,11 @@ class KubernetesProvider(Provider):
         return ProviderError(self._scrub(message), retryable=status == 429 or status >= 500)
 
 
-def _default_kubeconfig_exists():
-    paths = os.environ.get("KUBECONFIG")
-    if paths:
-        return any(os.path.isfile(os.path.expanduser(p)) for p in paths.split(os.pathsep) if p)
-    return os.path.isfile(os.path.expanduser("~/.kube/config"))
-
-
 def _path(kind, namespace):
     _api, _namespaced, _everywhere, prefix, plural = KINDS[kind]
     if namespace:
         return "%s/namespaces/%s/%s" % (prefix, namespace, plural)
     return "%s/%s" % (prefix, plural)
-
-
-def _reason(exc):
-    reason = getattr(exc, "reason", None)  # MaxRetryError wraps the real cause
-    text = str(reason or exc)
-    if "timed out" in text.lower():
-        return "timed out (%s)" % text
-    return text
-
-
-def _status_message(body):
-    """The ``message`` of a Kubernetes Status answer, if the body is one."""
-    if not body:
-        return None
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return None
-    return str(data.get("message"))[:300] if isinstance(data, dict) and data.get("message") else None
 
 
 def _condition(obj, kind):

@@ -21,7 +21,7 @@ def hosts(**results):
     return dict((h.replace("_", "-"), {"environment": env, "result": r}) for h, (env, r) in results.items())
 
 
-CENTRAL = {"finished": "2026-11-26T10:00:01.200Z", "elapsed": 0.8, "failures": [],
+CENTRAL = {"finished_at": "2026-11-26T10:00:01.200Z", "elapsed": 0.8, "failures": [],
            "iam": [{"role": "kiro-agent", "action": "attached"}],
            "kubernetes": [{"kind": "Deployment", "namespace": "ops", "name": "agent", "action": "scaled_down",
                            "replicas_before": 3}]}
@@ -123,7 +123,7 @@ def test_the_record_is_written_in_a_new_directory_with_masked_secrets(tmp_path):
     assert "gate-reports/development/phase1-20261126T090000Z.json" not in names  # the last report only
     assert set(manifest) == set(names) - {"manifest.json", "hosts", "ledger", "gate-reports",
                                           "gate-reports/development"}
-    for path in (first["evidence"], first["summary"], first["postmortem"]):
+    for path in (first["evidence"], first["summary_json"], first["postmortem"]):
         data = open(path, "rb").read()
         assert b"ghp_s3cr3t" not in data and b"pw@" not in data and b"token=abc" not in data
     assert "<redacted>" in host

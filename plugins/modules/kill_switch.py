@@ -1,0 +1,378 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+DOCUMENTATION = r"""
+module: kill_switch
+short_description: Engage or release the emergency rollback's central switches (IAM deny, Kubernetes agents stopped)
+version_added: 0.1.0
+description:
+  - The central side of the emergency rollback. Where M(kiro.platform.lockdown) locks down the workstations
+    that can be reached, the central switches hold for every agent, reachable or not, because they act
+    on what the agents run with - their AWS credentials and their Kubernetes workloads.
+  - With O(state=engaged), every role of O(iam_roles) gets the inline policy O(policy_name), an explicit
+    C(Deny) of every action on every resource (which beats every C(Allow)); in every cluster of
+    O(clusters), the CronJobs matching O(label_selector) are suspended and the Deployments matching it
+    are scaled to zero replicas, each annotated with O(incident_id) (and a Deployment with its replicas
+    before, C(kiro.dev/replicas-before)).
+  - With O(state=released), the inline policy is deleted from the roles, and exactly the CronJobs and
+    Deployments that this O(incident_id) stopped are resumed or scaled back to their previous replicas;
+    objects stopped by another incident, or already stopped before it, are left alone.
+  - Runs on the controller, in a play on C(localhost). The IAM roles and each cluster are handled at the
+    same time, and B(boto3) and B(kubernetes) are imported only when there are roles or clusters, so the
+    switches are engaged within about a second. It works with C(async) and C(poll=0), so that the
+    emergency playbook starts it first and locks the hosts down meanwhile.
+  - One item failing (a missing role, a cluster that does not answer, an object that cannot be patched)
+    never stops the others. When any item failed, the task fails B(after) every other item was done,
+    listing the failures in RV(failures) and every result in RV(iam) and RV(kubernetes).
+options:
+  state:
+    description:
+      - V(engaged) puts the switches on, V(released) takes off what this O(incident_id) put on.
+    type: str
+    required: true
+    choices: [engaged, released]
+  incident_id:
+    description:
+      - The incident the switches belong to. Engaging writes it in the annotations of the Kubernetes
+        objects it stops; releasing restores only the objects annotated with it.
+    type: str
+    required: true
+  iam_roles:
+    description:
+      - The agents' IAM roles, by name or role ARN (C(arn:aws:iam::ACCOUNT:role/PATH/NAME)).
+    type: list
+    elements: str
+    default: []
+  policy_name:
+    description: Name of the inline deny-all policy put on (and removed from) each role.
+    type: str
+    default: kiro-emergency-deny-all
+  region:
+    description:
+      - AWS region to sign the IAM requests for (IAM itself is global). Defaults to the profile's or the
+        environment's region, else C(us-east-1).
+    type: str
+  profile:
+    description: AWS profile to take credentials from (else boto3's usual chain).
+    type: str
+  endpoint_url:
+    description: URL of the IAM endpoint, for a stand-in such as moto or a VPC endpoint.
+    type: str
+  aws_access_key_id:
+    description: AWS access key id (else O(profile) or boto3's usual chain).
+    type: str
+  aws_secret_access_key:
+    description: AWS secret access key; goes with O(aws_access_key_id).
+    type: str
+  aws_session_token:
+    description: AWS session token, for temporary credentials.
+    type: str
+  clusters:
+    description:
+      - The Kubernetes clusters where the agents run. Each is reached with O(clusters[].host) and
+        O(clusters[].token) when given, else with the kubeconfig O(clusters[].kubeconfig) (default
+        C($KUBECONFIG) or C(~/.kube/config)) and O(clusters[].context), else the in-cluster service account.
+      - The credentials need C(list) and C(patch) on C(cronjobs.batch) and C(deployments.apps).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The cluster's name in the results; unique.
+        type: str
+        required: true
+      kubeconfig:
+        description: Path of a kubeconfig file (several joined with C(:) as in C($KUBECONFIG)).
+        type: path
+      context:
+        description: Context of the kubeconfig to use (default its current context).
+        type: str
+      host:
+        description: URL of the API server, such as C(https://api.cluster.example:6443); takes precedence
+          over the kubeconfig.
+        type: str
+      token:
+        description: Bearer token to present to O(clusters[].host).
+        type: str
+      verify_tls:
+        description: Whether to verify the API server's certificate (default as the kubeconfig says, else true).
+        type: bool
+      ca_file:
+        description: Path of the CA certificate that signed the API server's certificate.
+        type: path
+      namespaces:
+        description: Namespaces to look in; empty means every namespace.
+        type: list
+        elements: str
+        default: []
+  label_selector:
+    description:
+      - Kubernetes label selector of the agents' CronJobs and Deployments. It may not be empty.
+      - Use the same one to release as to engage.
+    type: str
+    default: kiro.dev/agent=true
+  timeout:
+    description: Seconds each request to IAM or to a cluster may take before that item is reported failed.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    description: Reads every role and object and reports the same actions a real run would take, writing nothing.
+  diff_mode:
+    support: full
+    description: Shows, per changed item, the inline policy or the CronJob's C(suspend) or the Deployment's
+      replicas before and after.
+notes:
+  - An agent already running a request keeps going until its credentials are next checked by AWS (at once
+    for most calls); a Job already started by a CronJob runs to its end, and a Deployment's pods are
+    stopped with their grace period.
+  - An HorizontalPodAutoscaler does not scale a Deployment that has zero replicas, so it does not undo the switch.
+  - The secrets O(aws_secret_access_key), O(aws_session_token), O(aws_access_key_id) and
+    O(clusters[].token) appear in no output, and are scrubbed from every error text.
+seealso:
+  - module: kiro.platform.lockdown
+  - module: kiro.platform.ledger
+author:
+  - Kiro Platform Team (@kiro-platform)
+"""
+
+EXAMPLES = r"""
+- name: Engage the central switches in the background, at once
+  kiro.platform.kill_switch:
+    state: engaged
+    incident_id: "{{ incident_id }}"
+    iam_roles:
+      - kiro-agent-dev
+      - arn:aws:iam::123456789012:role/agents/kiro-agent-prod
+    region: eu-west-1
+    clusters:
+      - name: prod-eks
+        kubeconfig: ~/.kube/prod.yaml
+        context: prod
+        namespaces: [kiro-agents]
+      - name: staging
+        host: https://api.staging.example:6443
+        token: "{{ staging_agents_token }}"
+        ca_file: /etc/kiro/staging-ca.pem
+  async: 120
+  poll: 0
+  register: kill_switch_job
+
+# ... meanwhile, a play on the workstations locks every reachable host down (kiro.platform.lockdown) ...
+
+- name: Wait for the central switches
+  ansible.builtin.async_status:
+    jid: "{{ kill_switch_job.ansible_job_id }}"
+  register: kill_switch
+  until: kill_switch is finished
+  retries: 120
+  delay: 1
+  failed_when: false
+
+- name: Say what could not be switched off
+  ansible.builtin.debug:
+    msg: "{{ kill_switch.failures | default([]) }}"
+
+- name: Release the switches once the incident is over
+  kiro.platform.kill_switch:
+    state: released
+    incident_id: INC-2024-0042
+    iam_roles: [kiro-agent-dev]
+    clusters: [{name: prod-eks, kubeconfig: ~/.kube/prod.yaml, context: prod}]
+"""
+
+RETURN = r"""
+iam:
+  description:
+    - One item per IAM role (C(role), its name), with C(action) - V(attached), V(unchanged), V(removed),
+      V(absent) or V(failed) - and C(msg).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"role": "kiro-agent-dev", "action": "attached", "msg": "attached the deny-all policy kiro-emergency-deny-all"}]
+kubernetes:
+  description:
+    - One item per CronJob or Deployment (C(cluster), C(kind), C(namespace), C(name)) with C(action) -
+      V(suspended), V(resumed), V(scaled_down), V(scaled_up), V(unchanged) or V(failed) - and C(msg).
+      A Deployment's item also has C(replicas_before) and C(replicas) (after the run).
+    - A cluster that cannot be reached, or a list that fails, is one V(failed) item whose C(kind) or
+      C(name) is null.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"cluster": "prod-eks", "kind": "Deployment", "namespace": "kiro-agents", "name": "triage-agent",
+            "action": "scaled_down", "replicas_before": 3, "replicas": 0, "msg": "scaled down from 3 to 0 replicas"}]
+failures:
+  description: One line per failed item, naming the role or the cluster and object; empty when all went well.
+  returned: always
+  type: list
+  elements: str
+  sample: ["IAM role kiro-agent-old: role kiro-agent-old does not exist (NoSuchEntity): check iam_roles and the AWS account"]
+started_at:
+  description:
+    - When the module started, UTC, ISO 8601.
+    - Not named C(started), which M(ansible.builtin.async_status) sets to V(true).
+  returned: always
+  type: str
+  sample: "2024-05-02T10:15:03.412Z"
+finished_at:
+  description:
+    - When every switch was done, UTC, ISO 8601.
+    - Not named C(finished), which M(ansible.builtin.async_status) sets to V(true).
+  returned: always
+  type: str
+  sample: "2024-05-02T10:15:04.118Z"
+elapsed:
+  description: Seconds from RV(started_at) to RV(finished_at) (the time to safe of the central switches).
+  returned: always
+  type: float
+  sample: 0.706
+msg:
+  description: What was done, in one line, or the failures.
+  returned: always
+  type: str
+  sample: "kill switch engaged for INC-2024-0042: 2 IAM role(s) denied, 1 CronJob(s) suspended, 3 Deployment(s) scaled to 0"
+"""
+
+import datetime
+import threading
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+AWS_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+COUNTS = (("attached", "IAM role(s) denied"), ("removed", "IAM deny(s) removed"),
+          ("suspended", "CronJob(s) suspended"), ("resumed", "CronJob(s) resumed"),
+          ("scaled_down", "Deployment(s) scaled to 0"), ("scaled_up", "Deployment(s) scaled back up"))
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", required=True, choices=["engaged", "released"]),
+        incident_id=dict(type="str", required=True),
+        iam_roles=dict(type="list", elements="str", default=[]),
+        policy_name=dict(type="str", default="kiro-emergency-deny-all"),
+        region=dict(type="str"),
+        profile=dict(type="str"),
+        endpoint_url=dict(type="str"),
+        aws_access_key_id=dict(type="str", no_log=True),
+        aws_secret_access_key=dict(type="str", no_log=True),
+        aws_session_token=dict(type="str", no_log=True),
+        clusters=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            kubeconfig=dict(type="path"),
+            context=dict(type="str"),
+            host=dict(type="str"),
+            token=dict(type="str", no_log=True),
+            verify_tls=dict(type="bool"),
+            ca_file=dict(type="path"),
+            namespaces=dict(type="list", elements="str", default=[]),
+        )),
+        label_selector=dict(type="str", default="kiro.dev/agent=true"),
+        timeout=dict(type="int", default=10),
+    )
+
+
+def _iam(params, check_mode):
+    # imported here: boto3 is loaded only when there are roles
+    from ansible_collections.kiro.platform.plugins.module_utils.emergency import iam
+    settings = dict((key, params[key]) for key in AWS_KEYS if params[key] is not None)
+    return iam.switch(params["state"], params["iam_roles"], settings, policy_name=params["policy_name"],
+                      timeout=params["timeout"], check_mode=check_mode)
+
+
+def _cluster(params, cluster, check_mode):
+    # imported here: the kubernetes package is loaded only when there are clusters
+    from ansible_collections.kiro.platform.plugins.module_utils.emergency import kubernetes
+    return kubernetes.switch(params["state"], cluster, params["incident_id"], label_selector=params["label_selector"],
+                             timeout=params["timeout"], check_mode=check_mode)
+
+
+def _run_all(jobs):
+    """Run every (function, args) in its own thread; a list of results per job, in order."""
+    outcomes = [None] * len(jobs)
+
+    def run(index, function, args):
+        try:
+            outcomes[index] = function(*args)
+        except Exception as exc:  # a thread's exception would otherwise vanish with it
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(index, function, args), name="kill-switch-%d" % index)
+               for index, (function, args) in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _utc(stamp):
+    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _summary(params, items, check_mode):
+    counts = ["%d %s" % (sum(1 for i in items if i["action"] == action), text) for action, text in COUNTS
+              if any(i["action"] == action for i in items)]
+    return "kill switch %s%s for %s: %s" % ("would be " if check_mode else "", params["state"], params["incident_id"],
+                                           ", ".join(counts) or "nothing to change")
+
+
+def main():
+    start = time.time()
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    problems = []
+    if not params["incident_id"].strip():
+        problems.append("incident_id is empty")
+    if not params["label_selector"].strip():
+        problems.append("label_selector is empty: it would stop every CronJob and Deployment of the clusters")
+    names = [cluster["name"] for cluster in params["clusters"]]
+    if len(set(names)) != len(names):
+        problems.append("clusters: names must be unique, got %s" % ", ".join(names))
+    if params["timeout"] <= 0:
+        problems.append("timeout must be a positive number of seconds")
+    if problems:
+        module.fail_json(msg="kill_switch: %s" % "; ".join(problems))
+
+    jobs = [(_iam, (params, module.check_mode))] if params["iam_roles"] else []
+    jobs.extend((_cluster, (params, cluster, module.check_mode)) for cluster in params["clusters"])
+    outcomes = _run_all(jobs)
+
+    iam_items, kube_items, crashed = [], [], []
+    for (function, args), outcome in zip(jobs, outcomes):
+        if isinstance(outcome, Exception):
+            where = "IAM" if function is _iam else "cluster %s" % args[1]["name"]
+            crashed.append("%s: %s: %s" % (where, type(outcome).__name__, outcome))
+        else:
+            (iam_items if function is _iam else kube_items).extend(outcome)
+    finish = time.time()
+
+    diffs = []  # every change, and only a change, carries its diff
+    for item in iam_items + kube_items:
+        diff = item.pop("diff", None)
+        if diff:
+            diffs.append(diff)
+    failures = ["IAM role %s: %s" % (i["role"], i["msg"]) for i in iam_items if i["action"] == "failed"] + [
+        "cluster %s: %s %s/%s: %s" % (i["cluster"], i["kind"], i["namespace"], i["name"], i["msg"])
+        if i["name"] else i["msg"] for i in kube_items if i["action"] == "failed"] + crashed
+    # started/finished would clash with the async protocol: async_status turns them into booleans
+    result = dict(changed=bool(diffs), iam=iam_items, kubernetes=kube_items, failures=failures,
+                  started_at=_utc(start), finished_at=_utc(finish), elapsed=round(finish - start, 3))
+    if module._diff:
+        result["diff"] = diffs
+    if failures:
+        module.fail_json(msg="kill switch %s for %s incomplete: %d item(s) failed (every other item was done): %s"
+                         % (params["state"], params["incident_id"], len(failures), "; ".join(failures)), **result)
+    result["msg"] = _summary(params, iam_items + kube_items, module.check_mode)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
