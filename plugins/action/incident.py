@@ -17,8 +17,10 @@ from ansible_collections.kiro.platform.plugins.module_utils.emergency import inc
 
 ARGUMENT_SPEC = dict(
     summary=dict(type="dict", required=True),
-    results=dict(type="dict", default={}),
+    hosts=dict(type="list", elements="str", default=[]),
+    result_var=dict(type="str", default="emergency_lockdown"),
     notifications=dict(type="list", elements="dict", default=[]),
+    notify_error=dict(type="str"),
     ledgers=dict(type="dict", default={}),
     reports_dir=dict(type="path"),
     dest=dict(type="path", required=True),
@@ -42,7 +44,7 @@ class ActionModule(ActionBase):
             if key not in summary:
                 raise AnsibleActionFail("kiro.platform.incident: summary has no %s: pass the output of the "
                                         "kiro.platform.emergency_summary filter" % key)
-        summary = incident.add_notifications(summary, args["notifications"])
+        summary = incident.add_notifications(summary, args["notifications"], args["notify_error"])
         dest = args["dest"]
         if not os.path.isabs(dest):
             dest = os.path.join(self._loader.get_basedir(), dest)
@@ -50,7 +52,9 @@ class ActionModule(ActionBase):
         if self._play_context.check_mode:
             result["msg"] = "would write the post-mortem and evidence of %s under %s" % (summary["incident_id"], dest)
             return result
-        results = dict((host, _evidence(value)) for host, value in args["results"].items())
+        # Read from hostvars here, once per host: building the same dict in Jinja costs ~40 ms a host.
+        hostvars = (task_vars or {}).get("hostvars") or {}
+        results = dict((host, _evidence((hostvars.get(host) or {}).get(args["result_var"]))) for host in args["hosts"])
         try:
             written = incident.write(dest, summary, results, args["ledgers"], reports_dir=args["reports_dir"],
                                      inventory=args["inventory"])
@@ -63,11 +67,12 @@ class ActionModule(ActionBase):
 
 
 def _evidence(result):
-    """A host's lockdown result as evidence: what it changed, the snapshot, the config before and after."""
+    """A host's lockdown result as evidence: what it turned off (``files[].items``: the hooks, servers,
+    agents and workflows that could act before), the snapshot of the bytes before, the config after."""
     if not isinstance(result, dict):
         return {"status": "not run"}
     keep = dict((k, result.get(k)) for k in ("changed", "failed", "unreachable", "msg", "files", "changed_files",
-                                             "errors", "snapshot", "before", "finished") if k in result)
+                                             "errors", "snapshot", "finished") if k in result)
     if isinstance(result.get("ansible_facts"), dict):
         keep["after"] = result["ansible_facts"].get("kiro")
     return keep

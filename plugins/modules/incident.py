@@ -18,8 +18,9 @@ description:
   - C(summary.json) - what was done, what failed, each host's status, what still covers the hosts not reached.
   - C(postmortem.md) - the pre-filled post-mortem - the facts, the hosts, what could not be done, the timeline
     from the ledgers, the recovery commands, and TODO sections for the incident owner.
-  - C(evidence.tar.gz) (mode 0600) - the summary, each host's lockdown result (its configuration before and
-    after, as M(kiro.platform.kiro_facts) describes it, and the snapshot taken before the lockdown), every
+  - C(evidence.tar.gz) (mode 0600) - the summary, each host's lockdown result (what it turned off in each file - the hooks,
+    servers, agents and workflows that could act before -, the snapshot of the bytes before the lockdown,
+    and the configuration after, as M(kiro.platform.kiro_facts) describes it), every
     environment's ledger, and the last gate report of each environment; C(manifest.json) inside holds the
     sha256 of every member.
   - Env values, headers and URL credentials are masked in every file, as in facts and diffs.
@@ -28,16 +29,26 @@ options:
     description: The output of the C(kiro.platform.emergency_summary) filter.
     type: dict
     required: true
-  results:
-    description: Host to its registered M(kiro.platform.lockdown) result (none for a host not run).
-    type: dict
-    default: {}
+  hosts:
+    description: The hosts the lockdown targeted; each one's registered M(kiro.platform.lockdown) result
+      (the host variable O(result_var)) goes in the evidence.
+    type: list
+    elements: str
+    default: []
+  result_var:
+    description: The host variable holding each host's lockdown result.
+    type: str
+    default: emergency_lockdown
   notifications:
     description: The C(notifications) that M(kiro.platform.notify) returned; a failed one makes the record
       incomplete.
     type: list
     elements: dict
     default: []
+  notify_error:
+    description: Why the M(kiro.platform.notify) task itself failed, if it did (for example an undefined
+      webhook variable); the record is then incomplete.
+    type: str
   ledgers:
     description: Environment to its ledger entries (M(kiro.platform.ledger) C(operation=read)), for the
       timeline and the evidence.
@@ -71,7 +82,7 @@ EXAMPLES = r"""
 - name: Write the post-mortem and the evidence
   kiro.platform.incident:
     summary: "{{ emergency_summary }}"
-    results: "{{ dict(targets | zip(targets | map('extract', hostvars, 'emergency_lockdown') | map('default', none))) }}"
+    hosts: "{{ targets }}"
     notifications: "{{ emergency_notify_result.notifications | default([]) }}"
     ledgers: "{{ dict(ledger_reads.results | map(attribute='item') | zip(ledger_reads.results | map(attribute='entries'))) }}"
     reports_dir: "{{ playbook_dir }}/../reports"

@@ -52,6 +52,15 @@ options:
     description: How many snapshots to keep in O(snapshot_dir). C(0) keeps all.
     type: int
     default: 20
+  in_process:
+    description:
+      - For a host with C(ansible_connection=local) and no C(become), lock down inside the controller's
+        worker instead of starting a module interpreter for the host - the same code, about 0.3 s less
+        per host, which is most of the time-to-safe of a fleet of local hosts (see
+        C(benchmarks/emergency_time_to_safe.py)). With C(false), or any other connection, the module runs
+        on the host as usual.
+    type: bool
+    default: true
   fail_on_error:
     description:
       - With C(false), files that cannot be locked down are reported in RV(errors) and the task
@@ -131,11 +140,6 @@ snapshot:
     in check mode, the one that would be taken.
   returned: when O(snapshot_dir) is set and something changed
   type: dict
-before:
-  description: The configuration before the lockdown, as M(kiro.platform.kiro_facts) describes it (without
-    digests; env and header values are never returned), for the incident's evidence.
-  returned: when something changed (or would change in check mode)
-  type: dict
 finished:
   description: When the host was locked down (UTC, ISO 8601), from which time-to-safe is measured.
   returned: success
@@ -149,68 +153,16 @@ ansible_facts:
   type: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, lockdown, snapshot
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import format_ts, utc_now
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, lockdown
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec.targets(
-            user_settings=dict(type="path"),
-            settings_file=dict(type="str", default=".vscode/settings.json"),
-            snapshot_dir=dict(type="path"),
-            snapshot_label=dict(type="str"),
-            snapshot_keep=dict(type="int", default=20),
-            fail_on_error=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    result = {}
+    module = AnsibleModule(argument_spec=argspec.targets(**lockdown.OPTIONS), supports_check_mode=True)
     try:
-        roots, errors = lockdown.targets(params["workspaces"], params["kiro_home"], params["create_workspaces"])
-        changes, unreadable = lockdown.plan(roots, user_settings=params["user_settings"],
-                                            settings_file=params["settings_file"])
-        errors.extend(unreadable)
-        planned = Plan()
-        planned.extend(changes)
-        if planned.changed:
-            # What could act before the lockdown, for the incident's evidence (values masked as in facts).
-            result["before"] = facts.gather(roots, user_settings=params["user_settings"],
-                                            settings_file=params["settings_file"], digest=False)
-        if planned.changed and params["snapshot_dir"]:
-            _, manifest, _ = snapshot.create(
-                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
-                keep=params["snapshot_keep"], user_settings=params["user_settings"],
-                extra_files=lockdown.unsnapshotted(roots, changes, params["user_settings"]),
-                check_mode=module.check_mode)
-            result["snapshot"] = snapshot.summary(manifest)
-        unwritten = lockdown.apply(changes, check_mode=module.check_mode)
-        errors.extend(unwritten)
-        # A file that could not be written is reported under errors, not as changed.
-        failed = set(e["path"] for e in unwritten)
-        done = Plan()
-        done.extend(change for change in changes if change.path not in failed)
-        result.update(done.result())
-        if module._diff:
-            result["diff"] = done.diffs()
-        result["errors"] = errors
-        result["finished"] = format_ts(utc_now())  # the ledger's time format
-        result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
-                                                        settings_file=params["settings_file"])}
-    except KiroError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except (OSError, IOError) as exc:
-        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or "I/O error",
-                                         os.strerror(exc.errno) if exc.errno else exc), **result)
-    if errors and params["fail_on_error"]:
-        module.fail_json(msg="lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
-                         % (len(errors), "; ".join(e["msg"] for e in errors)), **result)
+        result = lockdown.run(module.params, check_mode=module.check_mode, diff=module._diff)
+    except lockdown.Incomplete as exc:
+        module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 
 

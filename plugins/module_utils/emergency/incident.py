@@ -80,9 +80,6 @@ def _central(central):
            "elapsed": central.get("elapsed")}
     if central.get("failed") and not out["failures"]:
         out["failures"].append(str(central.get("msg") or "the central switches failed"))
-    if central.get("finished") in (0, False) and not central.get("failed"):
-        out["failures"].append("the central switches did not finish in time (async job %s)"
-                               % central.get("ansible_job_id"))
     return out
 
 
@@ -188,8 +185,11 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
     return summary
 
 
-def add_notifications(summary, notifications):
-    """The summary with the notification results in it (a failed one makes it incomplete)."""
+def add_notifications(summary, notifications, error=None):
+    """The summary with the notification results in it (a failed one makes it incomplete).
+
+    ``error``: why the notify task itself failed (say, an undefined webhook variable), if it did.
+    """
     summary = dict(summary)
     summary["notifications"] = list(notifications or [])
     summary["done"] = list(summary["done"])
@@ -200,6 +200,8 @@ def add_notifications(summary, notifications):
             summary["done"].append("%s sent" % label)
         elif note.get("ok") is False:
             summary["failed"].append("%s failed: %s" % (label, note.get("error")))
+    if error:
+        summary["failed"].append("notifications not sent: %s" % error)
     summary["complete"] = not summary["failed"]
     summary["lines"] = lines(summary)
     return summary

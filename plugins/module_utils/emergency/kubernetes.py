@@ -133,7 +133,7 @@ def _switch_one(state, api, cluster, kind, resource, obj, incident_id, timeout, 
     if patch is None:
         return result
     if check_mode:
-        result["msg"] = "would " + msg
+        result["msg"] = "would be " + msg
     else:
         try:
             api.patch_namespaced_custom_object(resource[0], resource[1], namespace, resource[2], name, patch,

@@ -22,9 +22,29 @@ import copy
 import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
-    agents, autonomy, fileio, hooks, mcp, permissions, redact, settings, snapshot, workflows)
+    agents, autonomy, facts, fileio, hooks, mcp, permissions, redact, settings, snapshot, workflows)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroParseError, KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import roots_for
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan, roots_for
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import format_ts, utc_now
+
+# The options of kiro.platform.lockdown beyond argspec.targets().
+OPTIONS = dict(
+    user_settings=dict(type="path"),
+    settings_file=dict(type="str", default=autonomy.DEFAULT_SETTINGS_FILE),
+    snapshot_dir=dict(type="path"),
+    snapshot_label=dict(type="str"),
+    snapshot_keep=dict(type="int", default=20),
+    fail_on_error=dict(type="bool", default=False),
+    in_process=dict(type="bool", default=True),
+)
+
+
+class Incomplete(Exception):
+    """Raised by run() after everything else was done: ``result`` holds what was."""
+
+    def __init__(self, message, result):
+        super(Incomplete, self).__init__(message)
+        self.result = result
 
 # The write capabilities of Kiro's permission engine (kiro.dev/docs/cli/v3/permissions/),
 # denied everywhere: deny beats ask and allow from any scope, so no rule kept in
@@ -257,6 +277,49 @@ def apply(changes, check_mode=False):
         except (OSError, IOError) as exc:
             failed.append(error(change.path, exc))
     return failed
+
+
+def run(params, check_mode=False, diff=False):
+    """The whole lockdown of one host from the module's validated ``params``: its result dict.
+
+    Raises Incomplete (with the partial result) for what a module reports as failed:
+    a KiroError or I/O error that stops everything, or errors with fail_on_error.
+    """
+    result = {}
+    try:
+        roots, errors = targets(params["workspaces"], params["kiro_home"], params["create_workspaces"])
+        changes, unreadable = plan(roots, user_settings=params["user_settings"], settings_file=params["settings_file"])
+        errors.extend(unreadable)
+        planned = Plan()
+        planned.extend(changes)
+        if planned.changed and params["snapshot_dir"]:
+            _, manifest, _ = snapshot.create(
+                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
+                keep=params["snapshot_keep"], user_settings=params["user_settings"],
+                extra_files=unsnapshotted(roots, changes, params["user_settings"]), check_mode=check_mode)
+            result["snapshot"] = snapshot.summary(manifest)
+        unwritten = apply(changes, check_mode=check_mode)
+        errors.extend(unwritten)
+        # A file that could not be written is reported under errors, not as changed.
+        failed = set(e["path"] for e in unwritten)
+        done = Plan()
+        done.extend(change for change in changes if change.path not in failed)
+        result.update(done.result())
+        if diff:
+            result["diff"] = done.diffs()
+        result["errors"] = errors
+        result["finished"] = format_ts(utc_now())  # the ledger's time format
+        result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
+                                                        settings_file=params["settings_file"])}
+    except KiroError as exc:
+        raise Incomplete(str(exc), result)
+    except (OSError, IOError) as exc:
+        raise Incomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",
+                                     os.strerror(exc.errno) if exc.errno else exc), result)
+    if errors and params["fail_on_error"]:
+        raise Incomplete("lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
+                         % (len(errors), "; ".join(e["msg"] for e in errors)), result)
+    return result
 
 
 def unsnapshotted(roots, changes, user_settings=None):

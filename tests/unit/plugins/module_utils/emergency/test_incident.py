@@ -132,3 +132,9 @@ def test_the_record_is_written_in_a_new_directory_with_masked_secrets(tmp_path):
     assert "| 2026-11-26T09:00:00.000Z | development | 1 | gate_passed | ci | verdict=pass |" in post
     assert "clear_override.yml -e incident_id=INC-6" in post and "-i inventories/production" in post
     assert first["evidence_sha256"] in post
+
+
+def test_a_notify_task_that_failed_as_a_whole_makes_it_incomplete():
+    s = incident.summarize("INC-7", "r", "a", STARTED, hosts(h=("development", locked())))
+    s = incident.add_notifications(s, [], "'vault_slack_webhook' is undefined")
+    assert s["failed"] == ["notifications not sent: 'vault_slack_webhook' is undefined"] and not s["complete"]
