@@ -14,8 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
@@ -33,7 +31,6 @@ class InProcessAction(ActionBase):
     _supports_async = True
     module_name = None
     runner = None  # a module_utils module with run(params, check_mode, diff) and Incomplete
-    niceness = 0  # added to this worker's CPU niceness before the work (it exits after the task)
 
     @staticmethod
     def argument_spec():
@@ -60,8 +57,6 @@ class InProcessAction(ActionBase):
             result.update(failed=True, msg="; ".join(validation.error_messages))
             return result
         params = validation.validated_parameters
-        if self.niceness:
-            os.nice(self.niceness)
         try:
             out = self.runner.run(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
         except self.runner.Incomplete as exc:
@@ -92,10 +87,6 @@ def _masked(params, spec):
 class ActionModule(InProcessAction):
     module_name = "kiro.platform.lockdown"
     runner = lockdown
-    # Hundreds of local lockdowns share the controller's cores with the central switches
-    # (kiro.platform.kill_switch, started at the same time): those go first, since they
-    # cover every host at once, reachable or not.
-    niceness = 0
 
     @staticmethod
     def argument_spec():

@@ -280,8 +280,9 @@ def faulty(configured, services, tmp_path_factory):
     inventory.write_text(json.dumps({"all": {"children": {"staging": {"hosts": {"staging-runner-9": {
         "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": int(closed_url().rsplit(":", 1)[1]),
         "ansible_ssh_common_args": "-o ConnectTimeout=3 -o BatchMode=yes -o StrictHostKeyChecking=no"}}}}}}))
+    # The module on every host (as over SSH), not the in-process lockdown the healthy run uses.
     run = run_playbook("emergency_rollback.yml", sandbox, "-i", str(inventory), "-e", varfile,
-                       "-e", json.dumps(INCIDENT), env=AWS_ENV)
+                       "-e", json.dumps(INCIDENT), "-e", "emergency_in_process=false", env=AWS_ENV)
     facts = run_playbook("../tests/integration/playbooks/kiro_facts_all.yml", sandbox)
     with open(mcp) as handle:
         mcp_after = handle.read()
