@@ -32,8 +32,9 @@ def doc(*args):
 
 
 def test_every_plugin_listed():
-    assert {"agents", "autonomy", "gate", "hooks", "kiro_facts", "ledger", "mcp_servers", "profile", "snapshot",
-            "steering"} <= set(MODULES)
+    assert {"agents", "autonomy", "gate", "hooks", "incident", "kill_switch", "kiro_facts", "ledger", "lockdown",
+            "mcp_servers", "notify", "profile", "snapshot", "steering"} <= set(MODULES)
+    assert {"emergency_summary", "policy_violations", "rollout_rollback", "rollout_rollback_verdicts"} <= set(FILTERS)
     assert {"metric", "phase"} <= set(LOOKUPS)
     assert {"kiro_config", "phase_gate", "alert_rules"} <= set(ROLES)
 

@@ -35,7 +35,7 @@ import urllib.request
 from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers._http import (
-    _describe, _excerpt, check_headers)
+    check_headers, describe_error, excerpt)
 
 TYPES = ("slack", "sns", "webhook")
 DEFAULT_TIMEOUT = 5.0
@@ -431,17 +431,17 @@ def post_json(url, data, headers, deadline, timeout):
             body = b""
         finally:
             exc.close()
-        raise ChannelFailed("HTTP %d %s%s" % (exc.code, exc.reason or "", _excerpt(body)), status=exc.code)
+        raise ChannelFailed("HTTP %d %s%s" % (exc.code, exc.reason or "", excerpt(body)), status=exc.code)
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, (socket.timeout, TimeoutError)):
             raise ChannelFailed(too_slow)
-        raise ChannelFailed(_describe(exc.reason))
+        raise ChannelFailed(describe_error(exc.reason))
     except (socket.timeout, TimeoutError):
         raise ChannelFailed(too_slow)
     except ssl.SSLError as exc:
-        raise ChannelFailed("TLS error: %s" % _describe(exc))
+        raise ChannelFailed("TLS error: %s" % describe_error(exc))
     except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise ChannelFailed(_describe(exc))
+        raise ChannelFailed(describe_error(exc))
 
 
 def _send_all(channels, payload, summary, timeout):

@@ -228,26 +228,26 @@ class Client:
                 exc.close()
             code = exc.code
             retryable = code >= 500 or code in _RETRYABLE_4XX
-            fail("HTTP %d %s%s" % (code, exc.reason or "", _excerpt(body)), retryable)
+            fail("HTTP %d %s%s" % (code, exc.reason or "", excerpt(body)), retryable)
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (socket.timeout, TimeoutError)):
                 fail("timed out after %g s" % self.timeout, True)
-            fail(_describe(exc.reason), _retryable(exc.reason))
+            fail(describe_error(exc.reason), _retryable(exc.reason))
         except (socket.timeout, TimeoutError):
             fail("timed out after %g s" % self.timeout, True)
         except ssl.SSLError as exc:
-            fail("TLS error: %s" % _describe(exc), False)
+            fail("TLS error: %s" % describe_error(exc), False)
         except (http.client.HTTPException, OSError) as exc:
-            fail(_describe(exc), True)
+            fail(describe_error(exc), True)
         if len(body) > MAX_BODY:
             fail("answer larger than %d MiB" % (MAX_BODY // (1024 * 1024)), False)
         try:
             return json.loads(body.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as exc:
-            fail("HTTP %d answer is not JSON (%s)%s" % (status, exc, _excerpt(body, ": ")), False)
+            fail("HTTP %d answer is not JSON (%s)%s" % (status, exc, excerpt(body, ": ")), False)
 
 
-def _excerpt(body, prefix=": "):
+def excerpt(body, prefix=": "):
     """A short, single-line piece of an answer; the ``error`` field of a JSON error if any."""
     if not body:
         return ""
@@ -272,7 +272,7 @@ def _excerpt(body, prefix=": "):
     return prefix + text if text else ""
 
 
-def _describe(reason):
+def describe_error(reason):
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return "timed out"
     if isinstance(reason, ssl.SSLCertVerificationError):
