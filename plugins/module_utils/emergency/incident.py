@@ -211,6 +211,8 @@ def lines(summary):
     """The summary an on-call engineer reads at the end of the run."""
     counts = summary["counts"]
     out = ["Incident %s: %s (run by %s)" % (summary["incident_id"], summary["reason"], summary["actor"])]
+    if summary.get("check_mode"):
+        out.append("CHECK MODE: nothing was changed, nothing was sent; below is what a real run would do.")
     if summary.get("time_to_safe_seconds") is not None:
         out.append("Time to safe: %.1f s (last host locked at %s)" % (summary["time_to_safe_seconds"],
                                                                        summary["safe_at"]))

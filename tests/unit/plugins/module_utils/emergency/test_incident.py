@@ -87,6 +87,7 @@ def test_check_mode_predicts():
     s = incident.summarize("INC-5", "r", "a", STARTED, hosts(h=("development", dict(locked(), changed_files=["x"]))),
                            check_mode=True)
     assert s["counts"]["would_lock"] == 1 and s["done"][0] == "would lock 1 of 1 host(s) down"
+    assert s["lines"][1].startswith("CHECK MODE: nothing was changed")
 
 
 def test_a_bad_incident_id_is_refused():
