@@ -23,19 +23,16 @@ import base64
 import http.client
 import json
 import re
-import socket
-import ssl
 import threading
 import time
 import unicodedata
-import urllib.error
 import urllib.parse
 import urllib.request
 
 from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers._http import (
-    check_headers, describe_error, excerpt)
+    check_headers, failure)
 
 TYPES = ("slack", "sns", "webhook")
 DEFAULT_TIMEOUT = 5.0
@@ -424,24 +421,9 @@ def post_json(url, data, headers, deadline, timeout):
         # The status is the answer: a body that never ends does not undo a delivery.
         with opener.open(request, timeout=_remaining(deadline)) as answer:
             return answer.status
-    except urllib.error.HTTPError as exc:
-        try:
-            body = exc.read(4096)
-        except Exception:
-            body = b""
-        finally:
-            exc.close()
-        raise ChannelFailed("HTTP %d %s%s" % (exc.code, exc.reason or "", excerpt(body)), status=exc.code)
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-            raise ChannelFailed(too_slow)
-        raise ChannelFailed(describe_error(exc.reason))
-    except (socket.timeout, TimeoutError):
-        raise ChannelFailed(too_slow)
-    except ssl.SSLError as exc:
-        raise ChannelFailed("TLS error: %s" % describe_error(exc))
     except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise ChannelFailed(describe_error(exc))
+        detail, status, _ = failure(exc, too_slow)
+        raise ChannelFailed(detail, status=status)
 
 
 def _send_all(channels, payload, summary, timeout):

@@ -219,32 +219,37 @@ class Client:
             with opener.open(request, timeout=self.timeout) as answer:
                 body = answer.read(MAX_BODY + 1)
                 status = answer.status
-        except urllib.error.HTTPError as exc:
-            try:
-                body = exc.read(4096)
-            except Exception:
-                body = b""
-            finally:
-                exc.close()
-            code = exc.code
-            retryable = code >= 500 or code in _RETRYABLE_4XX
-            fail("HTTP %d %s%s" % (code, exc.reason or "", excerpt(body)), retryable)
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                fail("timed out after %g s" % self.timeout, True)
-            fail(describe_error(exc.reason), _retryable(exc.reason))
-        except (socket.timeout, TimeoutError):
-            fail("timed out after %g s" % self.timeout, True)
-        except ssl.SSLError as exc:
-            fail("TLS error: %s" % describe_error(exc), False)
         except (http.client.HTTPException, OSError) as exc:
-            fail(describe_error(exc), True)
+            detail, _, retryable = failure(exc, "timed out after %g s" % self.timeout)
+            fail(detail, retryable)
         if len(body) > MAX_BODY:
             fail("answer larger than %d MiB" % (MAX_BODY // (1024 * 1024)), False)
         try:
             return json.loads(body.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as exc:
             fail("HTTP %d answer is not JSON (%s)%s" % (status, exc, excerpt(body, ": ")), False)
+
+
+def failure(exc, timed_out):
+    """(detail, HTTP status or None, retryable) for what urllib raised; ``timed_out`` is the detail of a timeout."""
+    if isinstance(exc, urllib.error.HTTPError):
+        try:
+            body = exc.read(4096)
+        except Exception:
+            body = b""
+        finally:
+            exc.close()
+        return ("HTTP %d %s%s" % (exc.code, exc.reason or "", excerpt(body)), exc.code,
+                exc.code >= 500 or exc.code in _RETRYABLE_4XX)
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+            return timed_out, None, True
+        return describe_error(exc.reason), None, _retryable(exc.reason)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return timed_out, None, True
+    if isinstance(exc, ssl.SSLError):
+        return "TLS error: %s" % describe_error(exc), None, False
+    return describe_error(exc), None, True
 
 
 def excerpt(body, prefix=": "):
