@@ -15,14 +15,13 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import BACKENDS, DEFAULT_PREFIX, open_ledger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LedgerError, LockHeld
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
 
 OPERATIONS = ("read", "append", "verify", "state", "lock", "unlock")
-CLIENT_SETTINGS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
-                   "aws_session_token")
 
 ARGUMENT_SPEC = dict(
     operation=dict(type="str", required=True, choices=list(OPERATIONS)),
@@ -31,12 +30,6 @@ ARGUMENT_SPEC = dict(
     path=dict(type="path", default="ledger"),
     bucket=dict(type="str"),
     prefix=dict(type="str", default=DEFAULT_PREFIX),
-    region=dict(type="str"),
-    profile=dict(type="str"),
-    endpoint_url=dict(type="str"),
-    aws_access_key_id=dict(type="str", no_log=True),
-    aws_secret_access_key=dict(type="str", no_log=True),
-    aws_session_token=dict(type="str", no_log=True),
     phase=dict(type="int"),
     event=dict(type="str", choices=list(model.EVENTS)),
     actor=dict(type="str"),
@@ -45,6 +38,7 @@ ARGUMENT_SPEC = dict(
     report_sha256=dict(type="str"),
     ttl=dict(type="int", default=3600),
     break_lock=dict(type="bool", default=False),
+    **aws.ARGUMENT_SPEC
 )
 REQUIRED_IF = [("operation", "append", ("event",)), ("backend", "s3", ("bucket",))]
 
@@ -71,7 +65,7 @@ class ActionModule(ActionBase):
         path = args["path"]
         if args["backend"] == "local" and not os.path.isabs(path):
             path = os.path.join(self._loader.get_basedir(), path)
-        settings = dict((k, args[k]) for k in CLIENT_SETTINGS)
+        settings = dict((k, args[k]) for k in aws.CONNECTION_KEYS)
         return open_ledger(args["backend"], args["environment"], path=path, bucket=args["bucket"],
                            prefix=args["prefix"], **settings)
 

@@ -12,6 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify
 
 # No choices and nothing required inside a channel: a channel of unknown type or without
@@ -22,12 +23,7 @@ CHANNEL_SPEC = dict(
     url=dict(type="str", no_log=True),
     headers=dict(type="dict", no_log=True),
     topic_arn=dict(type="str"),
-    region=dict(type="str"),
-    profile=dict(type="str"),
-    endpoint_url=dict(type="str"),
-    aws_access_key_id=dict(type="str", no_log=True),
-    aws_secret_access_key=dict(type="str", no_log=True),
-    aws_session_token=dict(type="str", no_log=True),
+    **aws.ARGUMENT_SPEC
 )
 
 ARGUMENT_SPEC = dict(

@@ -54,13 +54,12 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.kiro.platform.plugins.module_utils import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 
 display = Display()
 
-CLIENT_SETTINGS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
-                   "aws_session_token")
 
 
 class LookupModule(LookupBase):
@@ -71,7 +70,7 @@ class LookupModule(LookupBase):
         path = os.path.expanduser(self.get_option("path"))
         if not os.path.isabs(path):
             path = os.path.join(self._loader.get_basedir(), path)
-        settings = dict((k, self.get_option(k)) for k in CLIENT_SETTINGS)
+        settings = dict((k, self.get_option(k)) for k in aws.CONNECTION_KEYS)
         client = None
         phases = []
         for environment in terms:

@@ -12,22 +12,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import re
 import threading
 
-try:
-    import boto3
-    import botocore.config
-    import botocore.exceptions
-    import botocore.loaders
-    import botocore.session
-    HAS_BOTO3 = True
-except ImportError:  # reported by the caller that needs it, not at import
-    HAS_BOTO3 = False
+# boto3 is imported when a client is built, not with this module (~0.3 s): a task that only
+# needs the option names (the kill switch without IAM roles) does not pay for it.
+HAS_BOTO3 = importlib.util.find_spec("boto3") is not None
 
 CONNECTION_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
                    "aws_session_token")
 SECRET_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+# The connection options of every task that calls AWS, as an argument spec (keys are no_log).
+ARGUMENT_SPEC = dict((key, dict(type="str", no_log=key in SECRET_KEYS)) for key in CONNECTION_KEYS)
 _USERINFO = re.compile(r"(//)[^/@\s]+@")
 
 
@@ -42,12 +39,19 @@ _LOADER_LOCK = threading.Lock()
 def _botocore_session():
     """A fresh botocore session sharing one data loader per process: every session
     would otherwise parse the service models again (~0.3 s a client)."""
+    import botocore.loaders
+    import botocore.session
     with _LOADER_LOCK:
         if not _LOADER:
             _LOADER.append(botocore.loaders.create_loader())
     session = botocore.session.get_session()
     session.register_component("data_loader", _LOADER[0])
     return session
+
+
+def settings_of(params):
+    """The connection settings among ``params`` (a task's validated options), unset ones left out."""
+    return dict((key, params[key]) for key in CONNECTION_KEYS if params.get(key) is not None)
 
 
 def check_settings(settings):
@@ -81,6 +85,8 @@ def client(service, settings=None, timeout=None, attempts=None, default_region=N
         options.update(connect_timeout=timeout, read_timeout=timeout)
     if attempts is not None:
         options["retries"] = {"total_max_attempts": attempts, "mode": "standard"}
+    import boto3
+    import botocore.config
     try:
         session = boto3.session.Session(
             botocore_session=_botocore_session(),
@@ -119,6 +125,8 @@ def error_code(exc):
 def describe(exc, settings=None):
     """One line saying what went wrong in an AWS call, free of credentials."""
     code, status = error_code(exc)
+    if HAS_BOTO3:
+        import botocore.exceptions
     if code is not None or status is not None:
         message = ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or ""
         text = "%s (HTTP %s)%s" % (code or "Unknown", status or "?", ": %s" % message if message else "")

@@ -16,7 +16,8 @@ import datetime
 import threading
 import time
 
-AWS_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+from ansible_collections.kiro.platform.plugins.module_utils import aws
+
 COUNTS = (("attached", "IAM role(s) denied"), ("removed", "IAM deny(s) removed"),
           ("suspended", "CronJob(s) suspended"), ("resumed", "CronJob(s) resumed"),
           ("scaled_down", "Deployment(s) scaled to 0"), ("scaled_up", "Deployment(s) scaled back up"))
@@ -28,12 +29,6 @@ def argument_spec():
         incident_id=dict(type="str", required=True),
         iam_roles=dict(type="list", elements="str", default=[]),
         policy_name=dict(type="str", default="kiro-emergency-deny-all"),
-        region=dict(type="str"),
-        profile=dict(type="str"),
-        endpoint_url=dict(type="str"),
-        aws_access_key_id=dict(type="str", no_log=True),
-        aws_secret_access_key=dict(type="str", no_log=True),
-        aws_session_token=dict(type="str", no_log=True),
         clusters=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
             kubeconfig=dict(type="path"),
@@ -47,13 +42,14 @@ def argument_spec():
         label_selector=dict(type="str", default="kiro.dev/agent=true"),
         timeout=dict(type="int", default=10),
         in_process=dict(type="bool", default=True),
+        **aws.ARGUMENT_SPEC
     )
 
 
 def _iam(params, check_mode):
     # imported here: boto3 is loaded only when there are roles
     from ansible_collections.kiro.platform.plugins.module_utils.emergency import iam
-    settings = dict((key, params[key]) for key in AWS_KEYS if params[key] is not None)
+    settings = aws.settings_of(params)
     return iam.switch(params["state"], params["iam_roles"], settings, policy_name=params["policy_name"],
                       timeout=params["timeout"], check_mode=check_mode)
 
