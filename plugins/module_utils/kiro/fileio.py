@@ -136,15 +136,21 @@ def sweep_temp(path):
     A run killed between mkstemp and rename leaves ``.<name>.<random>.tmp``; the
     real file is whole either way. Only that pattern, next to ``path``, is removed.
     """
-    directory = os.path.dirname(path) or "."
     prefix = ".%s." % os.path.basename(path)
+    return remove_matching(os.path.dirname(path) or ".",
+                           lambda entry, _entries: entry.startswith(prefix) and entry.endswith(".tmp"))
+
+
+def remove_matching(directory, matches):
+    """Remove each file of ``directory`` for which ``matches(name, all_names)`` holds; return their paths."""
     removed = []
     try:
         entries = os.listdir(directory)
     except OSError:
         return removed
-    for entry in entries:
-        if entry.startswith(prefix) and entry.endswith(".tmp"):
+    names = set(entries)
+    for entry in sorted(entries):
+        if matches(entry, names):
             try:
                 os.unlink(os.path.join(directory, entry))
                 removed.append(os.path.join(directory, entry))

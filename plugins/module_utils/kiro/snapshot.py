@@ -195,17 +195,11 @@ def sweep_interrupted(snapshot_dir):
 
     Called under the writer lock, so no other snapshot is being written. Returns the paths removed.
     """
-    removed = []
-    names = set(os.listdir(snapshot_dir))
-    for name in sorted(names):
+    def left_behind(name, names):
         orphan = name.endswith(ARCHIVE_SUFFIX) and name[:-len(ARCHIVE_SUFFIX)] + MANIFEST_SUFFIX not in names
-        if (name.startswith(".") and name.endswith(".tmp")) or orphan:
-            try:
-                os.unlink(os.path.join(snapshot_dir, name))
-                removed.append(os.path.join(snapshot_dir, name))
-            except OSError:
-                pass
-    return removed
+        return (name.startswith(".") and name.endswith(".tmp")) or orphan
+
+    return fileio.remove_matching(snapshot_dir, left_behind)
 
 
 def _add(tar, name, data):
