@@ -3,6 +3,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "kiro", "platform")
@@ -12,3 +14,17 @@ if not os.path.exists(LINK):
     os.symlink("../../..", LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def moto():
+    """A moto server (tests/fixtures/aws_k8s.py) for the lifetime of a test module."""
+    if TESTS not in sys.path:
+        sys.path.insert(0, TESTS)
+    from fixtures.aws_k8s import MotoServer
+    server = MotoServer().start()
+    yield server
+    server.stop()

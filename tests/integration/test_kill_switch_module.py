@@ -169,13 +169,6 @@ FAILING = """
 
 
 @pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def kube_api():
     api = aws_k8s.FakeKubeApi(token=TOKEN).start()
     yield api

@@ -13,7 +13,6 @@ from conftest import ROOT, ansible_env
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures import aws_k8s  # noqa: E402
 from fixtures.ledger_helpers import tamper_line  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
@@ -37,13 +36,6 @@ def play(tmp_path, tasks, *extra):
     proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env({"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")}),
                           capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout + proc.stderr
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
 
 
 def test_append_state_verify_lookup_and_lock_from_a_playbook(tmp_path, moto):

@@ -13,7 +13,6 @@ from conftest import ROOT, ansible_env
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures import aws_k8s  # noqa: E402
 from fixtures.receivers import Receiver  # noqa: E402
 
 PLAYBOOK = os.path.join(ROOT, ".venv", "bin", "ansible-playbook")
@@ -101,13 +100,6 @@ TASKS = """
           - dry.notifications | map(attribute='ok') | list == [none, none]
           - bad is failed and bad.msg is search('payload')
 """
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

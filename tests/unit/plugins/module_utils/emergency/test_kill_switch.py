@@ -31,13 +31,6 @@ INCIDENT = "INC-7"
 
 # --- IAM ------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto):
     """Connection settings for moto, and two fresh roles (names unique per test)."""

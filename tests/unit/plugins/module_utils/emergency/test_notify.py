@@ -35,13 +35,6 @@ AWS_KEY_ID = "AKIAKIROTEST7F3A9C12"
 
 
 @pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def _receivers():
     servers = [Receiver().start() for _index in range(3)]
     yield servers

@@ -26,13 +26,6 @@ import botocore.exceptions  # noqa: E402
 UTC = datetime.timezone.utc
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto):
     moto.reset()

@@ -29,13 +29,6 @@ WINDOW_START = datetime.date(2024, 3, 1)     # now - 30 days
 BASELINE_START = datetime.date(2024, 1, 31)  # now - 60 days
 
 
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto):
     moto.reset()

@@ -11,7 +11,6 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
 from fixtures.ledger_helpers import racing_clients  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
@@ -22,13 +21,6 @@ from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3L
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = aws_k8s.MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
