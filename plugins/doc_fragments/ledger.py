@@ -27,22 +27,4 @@ options:
     description: The key prefix inside O(bucket).
     type: str
     default: kiro-ledger
-  region:
-    description: AWS region for O(backend=s3); default, boto3's own configuration.
-    type: str
-  profile:
-    description: AWS profile for O(backend=s3).
-    type: str
-  endpoint_url:
-    description: S3 endpoint (an S3-compatible store, or a test server).
-    type: str
-  aws_access_key_id:
-    description: AWS access key; default, boto3's credential chain (environment, profile, instance role).
-    type: str
-  aws_secret_access_key:
-    description: AWS secret key, with O(aws_access_key_id).
-    type: str
-  aws_session_token:
-    description: AWS session token for temporary credentials.
-    type: str
 """

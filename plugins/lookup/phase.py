@@ -24,6 +24,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - kiro.platform.ledger
+  - kiro.platform.aws
 author:
   - Kiro Platform Team (@kiro-platform)
 """

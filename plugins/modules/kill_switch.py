@@ -52,26 +52,6 @@ options:
     description: Name of the inline deny-all policy put on (and removed from) each role.
     type: str
     default: kiro-emergency-deny-all
-  region:
-    description:
-      - AWS region to sign the IAM requests for (IAM itself is global). Defaults to the profile's or the
-        environment's region, else C(us-east-1).
-    type: str
-  profile:
-    description: AWS profile to take credentials from (else boto3's usual chain).
-    type: str
-  endpoint_url:
-    description: URL of the IAM endpoint, for a stand-in such as moto or a VPC endpoint.
-    type: str
-  aws_access_key_id:
-    description: AWS access key id (else O(profile) or boto3's usual chain).
-    type: str
-  aws_secret_access_key:
-    description: AWS secret access key; goes with O(aws_access_key_id).
-    type: str
-  aws_session_token:
-    description: AWS session token, for temporary credentials.
-    type: str
   clusters:
     description:
       - The Kubernetes clusters where the agents run. Each is reached with O(clusters[].host) and
@@ -140,11 +120,14 @@ notes:
     for most calls); a Job already started by a CronJob runs to its end, and a Deployment's pods are
     stopped with their grace period.
   - An HorizontalPodAutoscaler does not scale a Deployment that has zero replicas, so it does not undo the switch.
+  - IAM is global; O(region) only signs its requests (C(us-east-1) when neither it nor the profile sets one).
   - The secrets O(aws_secret_access_key), O(aws_session_token), O(aws_access_key_id) and
     O(clusters[].token) appear in no output, and are scrubbed from every error text.
 seealso:
   - module: kiro.platform.lockdown
   - module: kiro.platform.ledger
+extends_documentation_fragment:
+  - kiro.platform.aws
 author:
   - Kiro Platform Team (@kiro-platform)
 """

@@ -92,6 +92,7 @@ notes:
     (or back the directory up) so that history can be proved.
 extends_documentation_fragment:
   - kiro.platform.ledger
+  - kiro.platform.aws
 author:
   - Kiro Platform Team (@kiro-platform)
 """
