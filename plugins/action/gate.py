@@ -14,7 +14,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine, report
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
@@ -39,23 +41,6 @@ ARGUMENT_SPEC = dict(
     max_workers=dict(type="int"),
     validate_only=dict(type="bool", default=False),
 )
-
-_SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "access_key", "session")
-
-
-def _secret_values(value, key=""):
-    """Every credential-looking string in the provider settings, to scrub from reports."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            for found in _secret_values(v, str(k)):
-                yield found
-    elif isinstance(value, list):
-        for v in value:
-            for found in _secret_values(v, key):
-                yield found
-    elif isinstance(value, str) and value and any(s in key.lower() for s in _SECRET_KEYS):
-        yield value
-
 
 class ActionModule(ActionBase):
 
@@ -97,16 +82,16 @@ class ActionModule(ActionBase):
             evaluated = engine.evaluate(items, args["providers"], context, progress=self._progress,
                                         max_workers=args["max_workers"], approver=args["approver"],
                                         reason=args["approval_reason"], fail_closed=args["fail_closed"])
-        except GateError as exc:
+        except PlatformError as exc:
             raise AnsibleActionFail("gate phase %s in %s is misconfigured, nothing was queried: %s"
                                     % (args["phase"], args["environment"], exc))
         report_dir = args["report_dir"]
         if not os.path.isabs(report_dir):
             report_dir = os.path.join(base_dir, report_dir)
-        secrets = sorted(set(_secret_values(args["providers"])))
+        secrets = secrets_mod.Scrubber().add_settings(args["providers"])
         definition = {"criteria": items, "providers": args["providers"], "policy": args["policy"]}
         written = report.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition)
-        clean = report.redact(evaluated, secrets=secrets)
+        clean = secrets_mod.redact(evaluated, secrets=secrets)
         result.update({
             "changed": False,
             "verdict": clean["verdict"],

@@ -17,6 +17,7 @@ __metaclass__ = type
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, lockdown
 
 LOCAL = ("local", "ansible.builtin.local")
@@ -30,7 +31,7 @@ class InProcessAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
     module_name = None
-    runner = None  # a module_utils module with run(params, check_mode, diff) and Incomplete
+    runner = None  # a module_utils module with run(params, check_mode, diff); raises PartialFailure
 
     @staticmethod
     def argument_spec():
@@ -59,7 +60,7 @@ class InProcessAction(ActionBase):
         params = validation.validated_parameters
         try:
             out = self.runner.run(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
-        except self.runner.Incomplete as exc:
+        except PartialFailure as exc:
             out = dict(exc.result, failed=True, msg=str(exc))
         out.setdefault("changed", False)
         # As a module reports its arguments: no_log options masked.

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import redact
+
 
 
 class ActionModule(ActionBase):
@@ -19,7 +19,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        args["mcp_servers"] = [redact.split_server_secrets(s) for s in args.get("mcp_servers") or []]
+        args["mcp_servers"] = [secrets.split_server_secrets(s) for s in args.get("mcp_servers") or []]
         result.update(self._execute_module(module_name="kiro.platform.mcp_servers", module_args=args,
                                            task_vars=task_vars))
-        return result
+        return resultfrom ansible_collections.kiro.platform.plugins.module_utils.common import secrets
+

@@ -12,7 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify
 
 # No choices and nothing required inside a channel: a channel of unknown type or without
@@ -45,7 +45,7 @@ class ActionModule(ActionBase):
         validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
         if validation.error_messages:
             # A conversion error may quote the value it could not convert.
-            message = remove_values(notify.redact_urls("; ".join(validation.error_messages)),
+            message = remove_values(secrets.origins("; ".join(validation.error_messages)),
                                     validation._no_log_values)
             raise AnsibleActionFail("kiro.platform.notify: %s" % message)
         args = validation.validated_parameters

@@ -13,7 +13,8 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import profile, redact
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 
 
@@ -54,7 +55,7 @@ class ActionModule(ActionBase):
             profile.validate(desired, args.get("hooks_format") or "classic")
         except KiroError as exc:
             raise AnsibleActionFail("invalid profile: %s" % exc)
-        args["mcp_servers"] = [redact.split_server_secrets(s) for s in args.get("mcp_servers") or []]
+        args["mcp_servers"] = [secrets.split_server_secrets(s) for s in args.get("mcp_servers") or []]
         result.update(self._execute_module(module_name="kiro.platform.profile", module_args=args,
                                            task_vars=task_vars))
         return result

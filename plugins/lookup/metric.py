@@ -58,6 +58,7 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
@@ -75,6 +76,6 @@ class LookupModule(LookupBase):
                 raise AnsibleLookupError("kiro.platform.metric: each term must be a mapping with a provider")
             try:
                 values.append(engine.measure(term, self.get_option("settings"), context).value)
-            except GateError as exc:
+            except PlatformError as exc:
                 raise AnsibleLookupError("kiro.platform.metric: %s" % exc)
         return values

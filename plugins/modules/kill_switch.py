@@ -238,7 +238,7 @@ def main():
     module = AnsibleModule(argument_spec=switches.argument_spec(), supports_check_mode=True)
     try:
         result = switches.run(module.params, check_mode=module.check_mode, diff=module._diff)
-    except switches.Incomplete as exc:
+    except switches.SwitchesIncomplete as exc:
         module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 

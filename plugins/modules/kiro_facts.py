@@ -70,7 +70,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import roots_for
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import roots_for
 
 
 def main():

@@ -161,7 +161,7 @@ def main():
     module = AnsibleModule(argument_spec=argspec.targets(**lockdown.OPTIONS), supports_check_mode=True)
     try:
         result = lockdown.run(module.params, check_mode=module.check_mode, diff=module._diff)
-    except lockdown.Incomplete as exc:
+    except lockdown.LockdownIncomplete as exc:
         module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 

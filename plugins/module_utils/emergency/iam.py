@@ -16,7 +16,8 @@ __metaclass__ = type
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 
 POLICY_NAME = "kiro-emergency-deny-all"
 DENY_ALL = {"Version": "2012-10-17",
@@ -128,7 +129,7 @@ def _require_role(client, name):
         raise
 
 
-class _MissingRole(Exception):
+class _MissingRole(PlatformError):
     pass
 
 

@@ -14,13 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import hashlib
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils import archive
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, redact
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.common import archive, clock, fileio, secrets
 
 FILE_MODE = 0o640
 EVIDENCE_MODE = 0o600
@@ -34,7 +33,7 @@ LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED = (
     "locked", "partial", "unreachable", "failed", "not_run", "would_lock")
 
 
-class IncidentError(Exception):
+class IncidentError(PlatformError):
     """Bad input to the incident record; the message names it."""
 
 
@@ -47,7 +46,7 @@ def check_incident_id(incident_id):
 
 def _parse_ts(text):
     try:
-        return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return clock.parse(text)
     except ValueError:
         return None
 
@@ -329,11 +328,11 @@ def latest_reports(reports_dir, environments):
 def new_directory(base, incident_id, now=None):
     """``<base>/<incident_id>/<UTC stamp>``, made fresh (never an existing one, so nothing is overwritten)."""
     check_incident_id(incident_id)
-    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    moment = clock.moment(now)
     parent = os.path.join(base, incident_id)
     if not os.path.isdir(parent):
         os.makedirs(parent, DIR_MODE)
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.compact(moment)
     for n in range(1, 1000):
         path = os.path.join(parent, stamp if n == 1 else "%s-%d" % (stamp, n))
         try:
@@ -346,11 +345,11 @@ def new_directory(base, incident_id, now=None):
 
 def evidence_members(summary, host_results, ledgers, reports):
     """The bundle's members: the summary, each host's lockdown result, the ledgers, the last gate reports."""
-    members = [("summary.json", archive.dump_json(redact.walk(summary)))]
+    members = [("summary.json", fileio.dump_json(secrets.config(summary), sort_keys=True))]
     for host, result in sorted((host_results or {}).items()):
-        members.append(("hosts/%s.json" % _safe(host), archive.dump_json(redact.walk(result))))
+        members.append(("hosts/%s.json" % _safe(host), fileio.dump_json(secrets.config(result), sort_keys=True)))
     for env, entries in sorted((ledgers or {}).items()):
-        body = b"".join(archive.dump_json(e).replace(b"\n", b"") + b"\n" for e in entries or [])
+        body = b"".join(fileio.dump_json(e, sort_keys=True).replace(b"\n", b"") + b"\n" for e in entries or [])
         members.append(("ledger/%s.jsonl" % _safe(env), body))
     for env, path in reports:
         with open(path, "rb") as handle:
@@ -364,7 +363,7 @@ def _safe(name):
 
 def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None, now=None):
     """Write summary.json, postmortem.md and evidence.tar.gz in a new directory; return their paths and sha256."""
-    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    moment = clock.moment(now)
     directory = new_directory(base, summary["incident_id"], moment)
     reports = latest_reports(reports_dir, [r.get("environment") for r in summary["hosts"].values()
                                            if r.get("environment")] + list(ledgers or {}))
@@ -375,7 +374,7 @@ def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None
              "summary_json": os.path.join(directory, "summary.json"), "postmortem": os.path.join(directory, "postmortem.md")}
     fileio.atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
     final = dict(summary, evidence_sha256=digest)
-    fileio.atomic_write(paths["summary_json"], archive.dump_json(redact.walk(final)), FILE_MODE)
+    fileio.atomic_write(paths["summary_json"], fileio.dump_json(secrets.config(final), sort_keys=True), FILE_MODE)
     text = postmortem(final, ledgers, "evidence.tar.gz", digest, inventory)
     fileio.atomic_write(paths["postmortem"], text.encode("utf-8"), FILE_MODE)
     return dict(paths, evidence_sha256=digest, gate_reports=[p for _, p in reports])

@@ -29,15 +29,15 @@ import unicodedata
 import urllib.parse
 import urllib.request
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError
-from ansible_collections.kiro.platform.plugins.module_utils.gate.providers._http import (
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import InvalidInput, PlatformError, Unavailable
+from ansible_collections.kiro.platform.plugins.module_utils.common.http import (
     check_headers, failure)
 
 TYPES = ("slack", "sns", "webhook")
 DEFAULT_TIMEOUT = 5.0
 USER_AGENT = "kiro.platform-notify/1"
-MASK = "***"
 # A channel that does not return within its timeout (a DNS lookup, a server answering a
 # byte at a time, building an AWS client) is given up this long after it.
 GRACE = 0.5
@@ -51,36 +51,17 @@ _SLACK_TEXT_MAX = 39000
 SLACK_FIELDS = (("incident_id", "Incident"), ("reason", "Reason"), ("actor", "Who"), ("done", "Done"),
                 ("failed", "Failed"))
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_.-]{1,256}$")
-_URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s\"'<>]+")
 
 
-class NotifyError(Exception):
+class NotifyError(PlatformError):
     """The request as a whole is wrong (not one channel): nothing was sent."""
 
 
-class ChannelFailed(Exception):
+class ChannelFailed(Unavailable):
     """One channel could not deliver; ``status`` is the HTTP status when there was one."""
 
     def __init__(self, message, status=None):
-        super(ChannelFailed, self).__init__(message)
-        self.status = status
-
-
-def redact_urls(text):
-    """``text`` with every http(s) URL cut to scheme://host[:port] (the path and query may hold a token)."""
-    return _URL_IN_TEXT.sub(lambda match: describe_url(match.group(0)), str(text))
-
-
-def describe_url(url):
-    """scheme://host[:port] of ``url``: all of a webhook URL that may be shown."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = "[%s]" % host
-        return "%s://%s%s" % (parts.scheme, host, ":%d" % parts.port if parts.port else "")
-    except (ValueError, TypeError, AttributeError):
-        return "<url>"
+        Unavailable.__init__(self, message, retryable=False, status=status)
 
 
 def _one_line(text):
@@ -185,27 +166,21 @@ class Channel:
         self.name = spec.get("name") or "%s-%d" % (self.type or "channel", index)
         self.target = None
         self.problem = None
-        self._secrets = []
+        self._secrets = secrets.Scrubber()
 
     @property
     def label(self):
         return "channel %d (%s)" % (self.index, self.name)
 
-    def add_secret(self, value, words=False):
+    def add_secret(self, value):
         """Remember a string that must never be shown, with its URL-quoted spellings."""
         if not isinstance(value, str):
             return
-        found = [value] + (value.split(None, 1)[1:] if words else [])
-        for item in found:
-            if len(item) >= 3:
-                self._secrets.extend({item, urllib.parse.unquote(item), urllib.parse.quote(item, safe=""),
-                                      urllib.parse.quote_plus(item, safe="")})
+        self._secrets.add(value)
+        self._secrets.add(urllib.parse.unquote(value))
 
     def scrub(self, text):
-        text = str(text)
-        for secret in sorted(set(self._secrets), key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return _one_line(redact_urls(text))
+        return _one_line(secrets.origins(self._secrets.scrub(text)))
 
     def check(self):
         """Set ``problem`` when the configuration cannot work."""
@@ -248,7 +223,7 @@ class _WebhookBase(Channel):
             self.add_secret(credentials)
             self.headers["Authorization"] = "Basic %s" % credentials
             self.url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-        self.target = describe_url(self.url)
+        self.target = secrets.origin(self.url)
 
     def check(self):
         Channel.check(self)
@@ -292,7 +267,7 @@ class WebhookChannel(_WebhookBase):
     def __init__(self, index, spec):
         _WebhookBase.__init__(self, index, spec)
         for value in (spec.get("headers") or {}).values() if isinstance(spec.get("headers"), dict) else ():
-            self.add_secret(str(value), words=True)
+            self.add_secret(str(value))
 
     def check(self):
         _WebhookBase.check(self)
@@ -300,7 +275,7 @@ class WebhookChannel(_WebhookBase):
             return
         try:
             headers = check_headers(self.spec.get("headers"), self.label)
-        except CriterionError as exc:
+        except InvalidInput as exc:
             self.problem = exc.detail
             return
         # Headers given win over the basic auth of the URL's user:password@.

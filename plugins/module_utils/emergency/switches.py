@@ -12,11 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import threading
 import time
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws, clock
 
 COUNTS = (("attached", "IAM role(s) denied"), ("removed", "IAM deny(s) removed"),
           ("suspended", "CronJob(s) suspended"), ("resumed", "CronJob(s) resumed"),
@@ -56,7 +56,7 @@ def _iam(params, check_mode):
 
 def _cluster(params, cluster, check_mode):
     # imported here: the kubernetes package is loaded only when there are clusters
-    from ansible_collections.kiro.platform.plugins.module_utils.emergency import kubernetes
+    from ansible_collections.kiro.platform.plugins.module_utils.emergency import workloads
     return kubernetes.switch(params["state"], cluster, params["incident_id"], label_selector=params["label_selector"],
                              timeout=params["timeout"], check_mode=check_mode)
 
@@ -81,7 +81,7 @@ def _run_all(jobs):
 
 
 def _utc(stamp):
-    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return clock.iso(stamp)
 
 
 def _summary(params, items, check_mode):
@@ -91,18 +91,14 @@ def _summary(params, items, check_mode):
                                            ", ".join(counts) or "nothing to change")
 
 
-class Incomplete(Exception):
+class SwitchesIncomplete(PartialFailure):
     """Raised by run() after every other item was done: ``result`` holds what was."""
-
-    def __init__(self, message, result):
-        super(Incomplete, self).__init__(message)
-        self.result = result
 
 
 def run(params, check_mode=False, diff=False):
     """Engage or release the central switches from the module's validated ``params``: the result dict.
 
-    Raises Incomplete for bad options (nothing done) or failed items (everything else done).
+    Raises SwitchesIncomplete for bad options (nothing done) or failed items (everything else done).
     """
     start = time.time()
     problems = []
@@ -116,7 +112,7 @@ def run(params, check_mode=False, diff=False):
     if params["timeout"] <= 0:
         problems.append("timeout must be a positive number of seconds")
     if problems:
-        raise Incomplete("kill_switch: %s" % "; ".join(problems), {"changed": False})
+        raise SwitchesIncomplete("kill_switch: %s" % "; ".join(problems), {"changed": False})
 
     jobs = [(_iam, (params, check_mode))] if params["iam_roles"] else []
     jobs.extend((_cluster, (params, cluster, check_mode)) for cluster in params["clusters"])
@@ -145,7 +141,7 @@ def run(params, check_mode=False, diff=False):
     if diff:
         result["diff"] = diffs
     if failures:
-        raise Incomplete("kill switch %s for %s incomplete: %d item(s) failed (every other item was done): %s"
+        raise SwitchesIncomplete("kill switch %s for %s incomplete: %d item(s) failed (every other item was done): %s"
                          % (params["state"], params["incident_id"], len(failures), "; ".join(failures)), result)
     result["msg"] = _summary(params, iam_items + kube_items, check_mode)
     return result

@@ -20,21 +20,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import concurrent.futures
-import datetime
 import threading
 import time
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import Unavailable
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock, secrets
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate import providers as registry
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import redact
+
 
 VERDICTS = ("pass", "warn", "fail", "inconclusive")
 NO_EVIDENCE = ("nodata", "insufficient", "error")
 
 
 def utc(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return clock.iso(ts)
 
 
 def prepare(items, settings):
@@ -65,8 +66,8 @@ def _what(criterion):
         if params.get(key):
             value = params[key]
             if key == "url":
-                value = redact.url(value)
-            return value if isinstance(value, str) else str(redact.walk(value))
+                value = secrets.url(value)
+            return value if isinstance(value, str) else str(secrets.config(value))
     return criterion.provider
 
 
@@ -128,7 +129,7 @@ def run_criterion(criterion, provider, context, progress=None, sleep=time.sleep)
             outcome = classify(criterion, measurement)
             entry.update(measurement.as_dict())
             raw.append(measurement.raw)
-        except ProviderError as exc:
+        except Unavailable as exc:
             outcome, entry["error"] = "error", str(exc)
         except Exception as exc:  # a provider bug must not pass or crash the gate
             outcome, entry["error"] = "error", "%s: %s" % (type(exc).__name__, exc)
@@ -171,7 +172,7 @@ def run_criterion(criterion, provider, context, progress=None, sleep=time.sleep)
         "samples": last.get("samples"), "values": [m.get("value") for m in measurements],
         "measurements": measurements, "stopped": stopped, "error": errors[-1] if errors else None,
         "reason": reason, "dry_run": criterion.dry_run, "weight": criterion.weight,
-        "thresholds": criterion.pass_.threshold(), "definition": redact.walk(criterion.definition()), "raw": raw,
+        "thresholds": criterion.pass_.threshold(), "definition": secrets.config(criterion.definition()), "raw": raw,
         "details": last.get("details") or {},
     }
 

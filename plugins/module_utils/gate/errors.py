@@ -7,27 +7,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
-class GateError(Exception):
-    """Base class."""
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import InvalidInput, PlatformError, Unavailable
 
 
-class CriterionError(GateError):
+class GateError(PlatformError):
+    """What the gate engine raises on purpose."""
+
+
+class CriterionError(GateError, InvalidInput):
     """A criterion is misconfigured. Raised before any provider is queried."""
 
     def __init__(self, criterion, detail):
         self.criterion = criterion
-        self.detail = detail
-        super(CriterionError, self).__init__("criterion %s: %s" % (criterion, detail))
+        InvalidInput.__init__(self, "criterion %s" % criterion, detail)
 
 
-class ProviderError(GateError):
+class ProviderError(GateError, Unavailable):
     """A provider could not answer (unreachable, HTTP 5xx, timeout, bad answer).
 
     ``retryable`` tells the retry helper whether trying again may help.
-    The message must never contain a credential.
+    The message must never contain a credential. Shared code (common.http) raises the
+    general :class:`Unavailable`; the engine handles both alike.
     """
-
-    def __init__(self, message, retryable=True):
-        self.retryable = retryable
-        super(ProviderError, self).__init__(message)

@@ -6,7 +6,7 @@ a self-contained HTML page with inline SVG charts (people), and the evidence
 bundle (raw provider answers + the gate definition) whose sha256 goes in the
 ledger.
 
-Everything written goes through :func:`redact` first: values under secret-like
+Everything written goes through ``common.secrets.redact`` first: values under secret-like
 keys, URL credentials and query strings, ``Bearer`` tokens and the caller's
 explicit secrets never reach a file. Standard library only.
 """
@@ -24,148 +24,14 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-try:
-    from urllib.parse import quote, quote_plus
-except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
-    from urllib import quote, quote_plus
+from ansible_collections.kiro.platform.plugins.module_utils.common import archive, clock, fileio
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
 
-from ansible_collections.kiro.platform.plugins.module_utils import archive
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
-
-MASK = "<redacted>"
 VERDICTS = ("pass", "warn", "fail", "inconclusive")
 
 FILE_MODE = 0o640
 EVIDENCE_MODE = 0o600
 DIR_MODE = 0o750
-
-# ---------------------------------------------------------------------------
-# Redaction
-# ---------------------------------------------------------------------------
-
-# Keys whose values are secrets (matched on the lower-cased key, '-' read as '_').
-_SECRET_KEY = re.compile(
-    r"token|passw|passphrase|secret|authorization|api_?key|apikey|bearer|credential|"
-    r"private_?key|access_?key|cookie|^auth$|^pwd$")
-# Containers whose every string value may be a credential (MCP env, HTTP headers).
-_SECRET_CONTAINERS = ("headers", "env")
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
-_BEARER = re.compile(r"(?i)\b(bearer)(\s+)(?!<redacted>)[^\s\"',;<>]+")
-_KEY_VALUE = re.compile(
-    r"(?i)\b((?:access_|api_|auth_|refresh_|id_|session_)?token|password|passwd|pwd|secret|"
-    r"client_secret|api_?key|apikey|access_key)(\s*[=:]\s*)([\"']?)(?!<redacted>)([^\s\"'&,;<>]+)")
-# Well-known credential shapes: AWS access key ids, GitHub tokens, JWTs, Slack tokens.
-_SHAPES = re.compile(
-    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}\b"
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+|\bxox[abposr]-[A-Za-z0-9-]{10,}")
-
-
-def _secret_key(key):
-    if not isinstance(key, str):
-        return False
-    return bool(_SECRET_KEY.search(key.lower().replace("-", "_")))
-
-
-def _url_sub(match):
-    text = match.group(0)
-    trailing = re.search(r"[.,;:!)\]}]*$", text).group(0)
-    if trailing:
-        text = text[:-len(trailing)]
-    scheme, rest = text.split("://", 1)
-    cut = len(rest)
-    for char in "/?#":
-        pos = rest.find(char)
-        if pos != -1:
-            cut = min(cut, pos)
-    authority, tail = rest[:cut], rest[cut:]
-    if "@" in authority:
-        authority = MASK + "@" + authority.rsplit("@", 1)[1]
-    if "?" in tail:
-        tail = tail.split("?", 1)[0] + "?" + MASK
-    return scheme + "://" + authority + tail + trailing
-
-
-def _secret_forms(secrets):
-    """The explicit secrets and their URL-encoded forms, longest first."""
-    forms = set()
-    for secret in secrets or ():
-        if secret is None or isinstance(secret, bool):
-            continue
-        if isinstance(secret, bytes):
-            secret = secret.decode("utf-8", "replace")
-        secret = str(secret)
-        if not secret.strip():
-            continue
-        forms.add(secret)
-        for encoded in (quote(secret, safe=""), quote_plus(secret, safe="")):
-            forms.add(encoded)
-    return sorted(forms, key=lambda s: (-len(s), s))
-
-
-def redact_text(text, secrets=()):
-    """One string with secrets masked (explicit secrets, URLs, bearer tokens, key=value)."""
-    if not isinstance(text, str):
-        return text
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    text = _URL.sub(_url_sub, text)
-    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
-    text = _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + MASK, text)
-    text = _SHAPES.sub(MASK, text)
-    return text
-
-
-def _mask_all(obj):
-    """Every string under a secret key; numbers, booleans and None stay."""
-    if isinstance(obj, dict):
-        return dict((k, _mask_all(v)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_mask_all(v) for v in obj]
-    if obj is None or isinstance(obj, (bool, int, float)):
-        return obj
-    return MASK
-
-
-def _walk(obj, secrets):
-    if isinstance(obj, dict):
-        out = {}
-        for key, val in obj.items():
-            new_key = redact_text(key, secrets) if isinstance(key, str) else key
-            if _secret_key(key) or (key in _SECRET_CONTAINERS and isinstance(val, dict)):
-                out[new_key] = _mask_all(val)
-            else:
-                out[new_key] = _walk(val, secrets)
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_walk(v, secrets) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return sorted((_walk(v, secrets) for v in obj), key=str)
-    if isinstance(obj, bytes):
-        return redact_text(obj.decode("utf-8", "replace"), secrets)
-    if isinstance(obj, str):
-        return redact_text(obj, secrets)
-    if isinstance(obj, bool) or obj is None:
-        return obj
-    if isinstance(obj, (int, float)):
-        if secrets and str(obj) in secrets:
-            return MASK
-        return obj
-    # Anything else (datetime, custom objects) becomes its redacted text.
-    return redact_text(str(obj), secrets)
-
-
-def redact(report, secrets=()):
-    """A deep copy of ``report`` (any JSON-like value) with secrets masked.
-
-    Masked: values under keys named like token/password/secret/authorization/
-    api_key/bearer (case-insensitive) and every value of ``headers``/``env``
-    mappings; URL userinfo and query strings; ``Bearer xxx``; ``token=xxx``
-    in free text; well-known credential shapes; and every string in
-    ``secrets`` (also URL-encoded) wherever it occurs as a substring.
-    """
-    return _walk(report, _secret_forms(secrets))
-
 
 # ---------------------------------------------------------------------------
 # Small formatting helpers
@@ -872,20 +738,6 @@ def _safe_name(text, fallback):
     return text or fallback
 
 
-def _timestamp(now):
-    if now is None:
-        moment = datetime.datetime.now(datetime.timezone.utc)
-    elif isinstance(now, datetime.datetime):
-        moment = now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
-        moment = moment.astimezone(datetime.timezone.utc)
-    elif isinstance(now, str) and not re.match(r"^[\d.]+$", now):
-        moment = datetime.datetime.fromisoformat(now.replace("Z", "+00:00"))
-        return _timestamp(moment)
-    else:
-        moment = datetime.datetime.fromtimestamp(float(now), datetime.timezone.utc)
-    return moment
-
-
 def _make_dirs(path):
     """Create missing directories with mode 0750 (whatever the umask)."""
     missing = []
@@ -905,9 +757,6 @@ def _make_dirs(path):
         os.chmod(directory, DIR_MODE)
 
 
-def atomic_write(path, data, mode):
-    """The collection's one atomic write (temp file, fsync, rename), with ``mode``."""
-    fileio.atomic_write(path, data, mode)
 
 def gate_document(report, gate_definition=None):
     """gate.json: the definition (criteria + provider settings); built from the report when not given."""
@@ -950,10 +799,10 @@ def write_all(report, report_dir, secrets=(), gate_definition=None, now=None):
     files 0640 (the evidence bundle 0600), directories 0750. Returns the paths,
     the bundle's sha256 and the Markdown text.
     """
-    moment = _timestamp(now)
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    clean = redact(report, secrets)
-    definition = redact(gate_document(report, gate_definition), secrets)
+    moment = clock.moment(now)
+    stamp = clock.compact(moment)
+    clean = secrets_mod.redact(report, secrets)
+    definition = secrets_mod.redact(gate_document(report, gate_definition), secrets)
     clean.pop("evidence_sha256", None)
     directory = os.path.join(report_dir, _safe_name(clean.get("environment"), "unknown"))
     _make_dirs(directory)
@@ -964,15 +813,15 @@ def write_all(report, report_dir, secrets=(), gate_definition=None, now=None):
 
     bundle = evidence_bundle(clean, definition, mtime=int(moment.timestamp()))
     digest = hashlib.sha256(bundle).hexdigest()
-    atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
+    fileio.atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
 
     final = dict(clean)
     final["evidence_sha256"] = digest
     text = markdown(final)
-    atomic_write(paths["json"], dump_json(final), FILE_MODE)
-    atomic_write(paths["markdown"], text.encode("utf-8"), FILE_MODE)
-    atomic_write(paths["junit"], junit(final).encode("utf-8"), FILE_MODE)
-    atomic_write(paths["html"], html(final).encode("utf-8"), FILE_MODE)
+    fileio.atomic_write(paths["json"], dump_json(final), FILE_MODE)
+    fileio.atomic_write(paths["markdown"], text.encode("utf-8"), FILE_MODE)
+    fileio.atomic_write(paths["junit"], junit(final).encode("utf-8"), FILE_MODE)
+    fileio.atomic_write(paths["html"], html(final).encode("utf-8"), FILE_MODE)
     result = dict(paths)
     result["evidence_sha256"] = digest
     result["markdown_text"] = text

@@ -11,7 +11,8 @@ import copy
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, redact
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 SUBDIR = "agents"
@@ -68,7 +69,7 @@ def validate_specs(specs):
 
 
 def parse(text, path="<agent>"):
-    return fileio.load_json_object(path, text)
+    return changeset.load_json_object(path, text)
 
 
 def render(doc):
@@ -76,7 +77,7 @@ def render(doc):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 def plan(root, specs, purge=False):
@@ -89,21 +90,21 @@ def plan(root, specs, purge=False):
         before, existing = read(path)
         if spec["state"] == "absent":
             if before is not None:
-                changes.append(fileio.FileChange(path, before, None, items=[spec["name"]]))
+                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
             continue
         want = copy.deepcopy(existing) if existing else {}
         want.update(copy.deepcopy(spec["config"]))
         after = before if existing == want else render(want)
-        mode = fileio.SECRET_MODE if redact.holds_secrets(want) else None
-        changes.append(fileio.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
+        mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
+        changes.append(changeset.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
     if purge:
-        changes.extend(fileio.purge(directory, ".json", managed))
+        changes.extend(changeset.purge(directory, ".json", managed))
     return changes
 
 
 def describe(root):
     out = []
-    for name, path in fileio.listing(root.join(SUBDIR), ".json"):
+    for name, path in changeset.listing(root.join(SUBDIR), ".json"):
         _, doc = read(path)
         out.append({"name": name, "path": path, "allowed_tools": list(doc.get("allowedTools") or []),
                     "tools": list(doc.get("tools") or []), "mcp_servers": sorted(doc.get("mcpServers") or {})})

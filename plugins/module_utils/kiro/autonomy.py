@@ -10,7 +10,7 @@ __metaclass__ = type
 import copy
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, permissions, settings
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, permissions, settings
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 DEFAULT_SETTINGS_FILE = os.path.join(".vscode", "settings.json")
@@ -63,7 +63,7 @@ def plan_settings(path, keys):
     want = copy.deepcopy(existing) if existing is not None else {}
     want.update(copy.deepcopy(keys))
     after = before if existing == want else settings.render(want)
-    return [fileio.FileChange(path, before, after, items=sorted(keys))]
+    return [changeset.FileChange(path, before, after, items=sorted(keys))]
 
 
 def plan_permissions(root, rules, purge=False):
@@ -71,7 +71,7 @@ def plan_permissions(root, rules, purge=False):
     before, existing = permissions.read(path)
     want = permissions.merge(existing, rules, purge=purge)
     after = before if existing == want else permissions.render(want)
-    return [fileio.FileChange(path, before, after, items=[r["capability"] for r in rules])]
+    return [changeset.FileChange(path, before, after, items=[r["capability"] for r in rules])]
 
 
 def plan(roots, spec, user_settings=None, purge=False):

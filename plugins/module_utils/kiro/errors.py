@@ -7,8 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import InvalidInput, PlatformError
 
-class KiroError(Exception):
+
+class KiroError(PlatformError):
     """Base class: a message an operator can act on."""
 
 
@@ -20,13 +22,8 @@ class KiroParseError(KiroError):
         self.detail = detail
         super(KiroParseError, self).__init__(
             "%s: cannot parse existing file: %s. The file was left unchanged; "
-            "fix or move it and run again." % (path, detail))
+            "fix or move it and run again." % (path, detail), path)
 
 
-class KiroValidationError(KiroError):
-    """Desired configuration (profile data, module arguments) is invalid."""
-
-    def __init__(self, item, detail):
-        self.item = item
-        self.detail = detail
-        super(KiroValidationError, self).__init__("%s: %s" % (item, detail))
+class KiroValidationError(KiroError, InvalidInput):
+    """Desired configuration (profile data, module arguments) is invalid: ``item: detail``."""

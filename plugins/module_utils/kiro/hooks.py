@@ -21,7 +21,8 @@ import copy
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 SUBDIR = "hooks"
@@ -204,7 +205,7 @@ def v1_entry(spec):
 
 
 def parse_classic(text, path="<hook>"):
-    doc = fileio.load_json_object(path, text)
+    doc = changeset.load_json_object(path, text)
     for key in ("when", "then"):
         if key in doc and not isinstance(doc[key], dict):
             raise KiroParseError(path, "%s must be an object" % key)
@@ -212,7 +213,7 @@ def parse_classic(text, path="<hook>"):
 
 
 def parse_v1(text, path="<hooks.json>"):
-    doc = fileio.load_json_object(path, text)
+    doc = changeset.load_json_object(path, text)
     hooks = doc.get("hooks", [])
     if not isinstance(hooks, list) or not all(isinstance(h, dict) for h in hooks):
         raise KiroParseError(path, "hooks must be a list of objects")
@@ -225,7 +226,7 @@ def render(doc):
 
 def _change(path, before, existing, want, name):
     after = before if existing == want else render(want)
-    return fileio.FileChange(path, before, after, items=[name])
+    return changeset.FileChange(path, before, after, items=[name])
 
 
 def plan(root, specs, hook_format="classic", purge=False):
@@ -240,16 +241,16 @@ def plan(root, specs, hook_format="classic", purge=False):
         keep, other = (classic_path, v1_path) if hook_format == "classic" else (v1_path, classic_path)
         if spec["state"] == "absent":
             for path in (classic_path, v1_path):
-                before = fileio.read_bytes(path)
+                before = changeset.read_bytes(path)
                 if before is not None:
-                    changes.append(fileio.FileChange(path, before, None, items=[name]))
+                    changes.append(changeset.FileChange(path, before, None, items=[name]))
             continue
         if hook_format == "classic":
-            before, existing = fileio.read_parsed(keep, parse_classic)
+            before, existing = changeset.read_parsed(keep, parse_classic)
             want = copy.deepcopy(existing) if existing else {}
             want.update(classic_entry(spec))
         else:
-            before, existing = fileio.read_parsed(keep, parse_v1)
+            before, existing = changeset.read_parsed(keep, parse_v1)
             want = copy.deepcopy(existing) if existing else {"version": "v1", "hooks": []}
             want["version"] = "v1"
             want.setdefault("hooks", [])
@@ -268,29 +269,29 @@ def plan(root, specs, hook_format="classic", purge=False):
         changes.extend(_remove_other_form(other, name, hook_format))
     if purge:
         for suffix in (CLASSIC_SUFFIX, V1_SUFFIX):
-            changes.extend(fileio.purge(directory, suffix, owned))
+            changes.extend(changeset.purge(directory, suffix, owned))
     return changes
 
 
 def _remove_other_form(path, name, hook_format):
-    before = fileio.read_bytes(path)
+    before = changeset.read_bytes(path)
     if before is None:
         return []
     if hook_format == "v1":
-        return [fileio.FileChange(path, before, None, items=[name])]
+        return [changeset.FileChange(path, before, None, items=[name])]
     # A v1 file may list other hooks too: remove only this one's entry.
-    _, doc = fileio.read_parsed(path, parse_v1)
+    _, doc = changeset.read_parsed(path, parse_v1)
     rest = [h for h in doc.get("hooks", []) if h.get("name") != name]
     if rest:
         doc = dict(doc, hooks=rest)
-        return [fileio.FileChange(path, before, render(doc), items=[name])]
-    return [fileio.FileChange(path, before, None, items=[name])]
+        return [changeset.FileChange(path, before, render(doc), items=[name])]
+    return [changeset.FileChange(path, before, None, items=[name])]
 
 
 def hook_files(root):
     directory = root.join(SUBDIR)
     out = []
-    for entry in fileio.names(directory):
+    for entry in changeset.names(directory):
         path = os.path.join(directory, entry)
         if entry.endswith(CLASSIC_SUFFIX):
             out.append(("classic", path))
@@ -303,13 +304,13 @@ def describe(root):
     hooks = []
     for fmt, path in hook_files(root):
         if fmt == "classic":
-            _, doc = fileio.read_parsed(path, parse_classic)
+            _, doc = changeset.read_parsed(path, parse_classic)
             hooks.append({"name": os.path.basename(path)[:-len(CLASSIC_SUFFIX)], "title": doc.get("name"),
                           "format": fmt, "path": path, "enabled": doc.get("enabled", True) is not False,
                           "trigger": (doc.get("when") or {}).get("type"),
                           "action": (doc.get("then") or {}).get("type")})
         else:
-            _, doc = fileio.read_parsed(path, parse_v1)
+            _, doc = changeset.read_parsed(path, parse_v1)
             for hook in doc.get("hooks", []):
                 hooks.append({"name": hook.get("name"), "title": hook.get("name"), "format": fmt, "path": path,
                               "enabled": hook.get("enabled", True) is not False, "trigger": hook.get("trigger"),

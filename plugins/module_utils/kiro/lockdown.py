@@ -21,11 +21,12 @@ __metaclass__ = type
 import copy
 import os
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock, fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
-    agents, autonomy, facts, fileio, hooks, mcp, permissions, redact, settings, snapshot, workflows)
+    agents, autonomy, changeset, facts, hooks, mcp, permissions, settings, snapshot, workflows)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroParseError, KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan, roots_for
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import format_ts, utc_now
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan, roots_for
 
 # The options of kiro.platform.lockdown beyond argspec.targets().
 OPTIONS = dict(
@@ -39,12 +40,8 @@ OPTIONS = dict(
 )
 
 
-class Incomplete(Exception):
+class LockdownIncomplete(PartialFailure):
     """Raised by run() after everything else was done: ``result`` holds what was."""
-
-    def __init__(self, message, result):
-        super(Incomplete, self).__init__(message)
-        self.result = result
 
 # The write capabilities of Kiro's permission engine (kiro.dev/docs/cli/v3/permissions/),
 # denied everywhere: deny beats ask and allow from any scope, so no rule kept in
@@ -103,14 +100,14 @@ def _change(path, before, doc, locked, items, render, secret_mode=False):
     writer of that file makes it.
     """
     if locked == doc:
-        return fileio.FileChange(path, before, before)
-    mode = fileio.SECRET_MODE if secret_mode and redact.holds_secrets(locked) else None
-    return fileio.FileChange(path, before, render(locked), mode=mode, items=items)
+        return changeset.FileChange(path, before, before)
+    mode = fileio.SECRET_MODE if secret_mode and secrets.holds_secrets(locked) else None
+    return changeset.FileChange(path, before, render(locked), mode=mode, items=items)
 
 
 def lock_hook(fmt, path):
     """Classic: ``enabled: false``; v1: every entry's ``enabled: false``."""
-    before, doc = fileio.read_parsed(path, hooks.parse_classic if fmt == "classic" else hooks.parse_v1)
+    before, doc = changeset.read_parsed(path, hooks.parse_classic if fmt == "classic" else hooks.parse_v1)
     locked = copy.deepcopy(doc)
     if fmt == "classic":
         items = [os.path.basename(path)[:-len(hooks.CLASSIC_SUFFIX)]] if locked.get("enabled") is not False else []
@@ -214,7 +211,7 @@ def _lock_mcp(run, root):
 
 def _lock_agents(run, root):
     directory = root.join(agents.SUBDIR)
-    for name, path in run.listing(directory, lambda d: fileio.listing(d, ".json")):
+    for name, path in run.listing(directory, lambda d: changeset.listing(d, ".json")):
         run.attempt(path, lock_agent, name, path)
 
 
@@ -282,7 +279,7 @@ def apply(changes, check_mode=False):
 def run(params, check_mode=False, diff=False):
     """The whole lockdown of one host from the module's validated ``params``: its result dict.
 
-    Raises Incomplete (with the partial result) for what a module reports as failed:
+    Raises LockdownIncomplete (with the partial result) for what a module reports as failed:
     a KiroError or I/O error that stops everything, or errors with fail_on_error.
     """
     result = {}
@@ -308,16 +305,16 @@ def run(params, check_mode=False, diff=False):
         if diff:
             result["diff"] = done.diffs()
         result["errors"] = errors
-        result["finished"] = format_ts(utc_now())  # the ledger's time format
+        result["finished"] = clock.iso()
         result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
                                                         settings_file=params["settings_file"])}
     except KiroError as exc:
-        raise Incomplete(str(exc), result)
+        raise LockdownIncomplete(str(exc), result)
     except (OSError, IOError) as exc:
-        raise Incomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",
+        raise LockdownIncomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",
                                      os.strerror(exc.errno) if exc.errno else exc), result)
     if errors and params["fail_on_error"]:
-        raise Incomplete("lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
+        raise LockdownIncomplete("lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
                          % (len(errors), "; ".join(e["msg"] for e in errors)), result)
     return result
 

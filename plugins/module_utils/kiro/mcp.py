@@ -17,7 +17,8 @@ import copy
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, redact
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 RELPATH = os.path.join("settings", "mcp.json")
@@ -61,7 +62,7 @@ def _str_map(value, item, field):
 
 
 def _join_secrets(spec):
-    """Fold secret_env/secret_headers/secret_url (see redact.split_server_secrets) back in."""
+    """Fold secret_env/secret_headers/secret_url (see secrets.split_server_secrets) back in."""
     spec = dict(spec)
     for key in ("env", "headers"):
         secret = spec.pop("secret_" + key, None)
@@ -155,7 +156,7 @@ def validate_servers(specs):
 
 
 def parse(text, path="<mcp.json>"):
-    doc = fileio.load_json_object(path, text)
+    doc = changeset.load_json_object(path, text)
     servers = doc.get("mcpServers", {})
     if not isinstance(servers, dict):
         raise KiroParseError(path, "mcpServers must be an object keyed by server name")
@@ -170,7 +171,7 @@ def render(doc):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 def merge(doc, servers, purge=False):
@@ -205,8 +206,8 @@ def merge(doc, servers, purge=False):
 
 def change_for(path, before, existing, want, items):
     after = before if existing is not None and existing == want else render(want)
-    mode = fileio.SECRET_MODE if redact.holds_secrets(want) else None
-    return fileio.FileChange(path, before, after, mode=mode, items=items)
+    mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
+    return changeset.FileChange(path, before, after, mode=mode, items=items)
 
 
 def plan(root, servers, purge=False):
@@ -245,7 +246,7 @@ def describe_server(name, server):
         "transport": "remote" if server.get("url") else "stdio",
         "command": server.get("command"),
         "args": list(server.get("args") or []),
-        "url": redact.url(server.get("url")),
+        "url": secrets.url(server.get("url")),
         "env_keys": sorted(env),
         "header_keys": sorted(server.get("headers") or {}),
         "disabled": bool(server.get("disabled", False)),

@@ -14,7 +14,7 @@ __metaclass__ = type
 import copy
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -83,7 +83,7 @@ def render(doc):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 def merge(doc, rules, purge=False):

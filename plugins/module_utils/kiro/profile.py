@@ -16,10 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, facts, fileio, hooks, mcp, policy
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
+    agents, autonomy, changeset, facts, hooks, mcp, policy)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import steering, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 KINDS = ("steering", "hooks", "mcp_servers", "agents", "workflows")
 
@@ -99,10 +100,10 @@ def summary(validated):
 def policy_violations(roots, planned, safety_policy, user_settings=None):
     """How the configuration would break ``safety_policy`` once ``planned`` is written.
 
-    The planned bytes are read through a fileio.Overlay, so the check sees exactly
+    The planned bytes are read through a changeset.Overlay, so the check sees exactly
     what will be on disk, including entries the profile does not manage.
     """
-    with fileio.Overlay(planned.changes):
+    with changeset.Overlay(planned.changes):
         described = facts.gather(roots, user_settings=user_settings, digest=False)
     return policy.violations(described, safety_policy)
 

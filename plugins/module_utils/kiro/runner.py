@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan, roots_for
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan, roots_for
 
 
 def roots(module):

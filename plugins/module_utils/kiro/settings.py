@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
-
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 AUTONOMY_KEY = "kiroAgent.agentAutonomy"
 TRUSTED_KEY = "kiroAgent.trustedCommands"
 DENYLIST_KEY = "kiroAgent.commandDenylist"
@@ -85,7 +85,7 @@ def strip_jsonc(text):
 def parse(text, path="<settings.json>"):
     if not text.strip():
         return {}
-    return fileio.load_json_object(path, strip_jsonc(text))
+    return changeset.load_json_object(path, strip_jsonc(text))
 
 
 def render(doc):
@@ -93,7 +93,7 @@ def render(doc):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 def describe(doc):

@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import datetime
 import fcntl
 import fnmatch
 import hashlib
@@ -25,7 +24,8 @@ import json
 import os
 import tarfile
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio, workflows
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock, fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
 
 KIRO_SUBDIRS = ("steering", "hooks", "settings", "agents")
@@ -94,11 +94,11 @@ def collect(roots, user_settings=None, extra_files=None):
                 path = os.path.join(base, name)
                 if os.path.islink(path) or not os.path.isfile(path):
                     continue
-                data = fileio.read_bytes(path)
+                data = changeset.read_bytes(path)
                 entries[path] = (data, fileio.current_mode(path))
     for path in files:
         if os.path.isfile(path):
-            entries[path] = (fileio.read_bytes(path), fileio.current_mode(path))
+            entries[path] = (changeset.read_bytes(path), fileio.current_mode(path))
     return entries, {"directories": directories, "files": files, "patterns": patterns}
 
 
@@ -152,10 +152,11 @@ def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_f
     newest = latest(snapshot_dir)
     if newest is not None and newest.get("digest") == current:
         return False, newest, []
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    snap_id = "%s-%s" % (now.strftime("%Y%m%dT%H%M%S%fZ"), current[:12])
+    now = now or clock.now()
+    # Microseconds in the id: two snapshots of one second must not share a name.
+    snap_id = "%s-%s" % (clock.compact(now, precise=True), current[:12])
     manifest = {
-        "id": snap_id, "created": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "digest": current, "label": label,
+        "id": snap_id, "created": clock.iso(now), "digest": current, "label": label,
         "scanned": scanned,
         "files": [{"path": path, "sha256": sha256(data), "size": len(data), "mode": "%04o" % mode}
                   for path, (data, mode) in sorted(entries.items())],
@@ -256,7 +257,7 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
     changes = []
     for entry in manifest["files"]:
         path = entry["path"]
-        changes.append(fileio.FileChange(path, fileio.read_bytes(path), blobs[path], mode=int(entry["mode"], 8),
+        changes.append(changeset.FileChange(path, changeset.read_bytes(path), blobs[path], mode=int(entry["mode"], 8),
                                          items=[manifest["id"]]))
     if prune:
         known = set(blobs)
@@ -268,14 +269,14 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
                 for name in sorted(filenames):
                     path = os.path.join(base, name)
                     if path not in known and os.path.isfile(path) and not os.path.islink(path):
-                        changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+                        changes.append(changeset.FileChange(path, changeset.read_bytes(path), None, items=[manifest["id"]]))
         for path in scanned.get("files", []):
             if path not in known and os.path.isfile(path):
-                changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+                changes.append(changeset.FileChange(path, changeset.read_bytes(path), None, items=[manifest["id"]]))
         listed = set(change.path for change in changes)
         for pattern in scanned.get("patterns", []):
             for path in matching(pattern):
                 if path not in known and path not in listed:
                     listed.add(path)
-                    changes.append(fileio.FileChange(path, fileio.read_bytes(path), None, items=[manifest["id"]]))
+                    changes.append(changeset.FileChange(path, changeset.read_bytes(path), None, items=[manifest["id"]]))
     return manifest, changes

@@ -15,7 +15,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -177,7 +177,7 @@ def desired_doc(existing, spec):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 def plan(root, specs, purge=False):
@@ -190,20 +190,20 @@ def plan(root, specs, purge=False):
         managed.add(os.path.basename(path))
         before, existing = read(path)
         if spec["state"] == "absent":
-            changes.append(fileio.FileChange(path, before, None, items=[spec["name"]]))
+            changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
             continue
         want = desired_doc(existing, spec)
         after = before if existing == want else render(want).encode("utf-8")
-        changes.append(fileio.FileChange(path, before, after, items=[spec["name"]]))
+        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
     if purge:
-        changes.extend(fileio.purge(directory, ".md", managed))
+        changes.extend(changeset.purge(directory, ".md", managed))
     return changes
 
 
 def describe(root):
     """Facts: the steering docs under a root (name, inclusion)."""
     docs = []
-    for name, path in fileio.listing(root.join(SUBDIR), ".md"):
+    for name, path in changeset.listing(root.join(SUBDIR), ".md"):
         _, doc = read(path)
         docs.append({"name": name, "path": path, "inclusion": doc.inclusion,
                      "file_match_pattern": (doc.front or {}).get("fileMatchPattern")})

@@ -22,7 +22,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -252,7 +252,7 @@ def render(doc, agent=None):
 
 
 def read(path):
-    return fileio.read_parsed(path, parse)
+    return changeset.read_parsed(path, parse)
 
 
 # ---------------------------------------------------------------- reading back
@@ -332,7 +332,7 @@ def path_for(root, name):
 def managed(directory_path):
     """(name, path) of the kiro-*.yml files in ``directory_path`` (any Overlay applied), sorted."""
     return [(entry[len(PREFIX):-len(SUFFIX)], os.path.join(directory_path, entry))
-            for entry in fileio.names(directory_path)
+            for entry in changeset.names(directory_path)
             if entry.startswith(PREFIX) and entry.endswith(SUFFIX) and len(entry) > len(PREFIX) + len(SUFFIX)]
 
 
@@ -348,14 +348,14 @@ def plan(root, specs, purge=False):
         before, existing = read(path)
         if spec["state"] == "absent":
             if before is not None:
-                changes.append(fileio.FileChange(path, before, None, items=[spec["name"]]))
+                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
             continue
         want = document(spec)
         after = before if existing == want else render(want, spec["agent"])
-        changes.append(fileio.FileChange(path, before, after, items=[spec["name"]]))
+        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
     if purge:
         # Only kiro-*.yml: the repository's own workflows are never ours to delete.
-        changes.extend(fileio.FileChange(path, fileio.read_bytes(path), None, items=[name])
+        changes.extend(changeset.FileChange(path, changeset.read_bytes(path), None, items=[name])
                        for name, path in managed(base) if path not in keep)
     return changes
 

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3Ledger

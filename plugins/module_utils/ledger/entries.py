@@ -21,6 +21,9 @@ import hashlib
 import json
 import re
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+
 EVENTS = ("started", "applied", "gate_passed", "gate_failed", "approved", "rolled_back", "override_set",
           "override_cleared", "lock_broken", "incident_opened")
 MIN_PHASE = 0
@@ -34,10 +37,9 @@ UTC = datetime.timezone.utc
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Environment names become file and object names: no separators, no dot-dot.
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
-class LedgerError(Exception):
+class LedgerError(PlatformError):
     """A ledger operation that cannot be done; the message says why and what to do."""
 
 
@@ -69,27 +71,16 @@ class ChainBroken(LedgerError):
 
 # --- time ---------------------------------------------------------------------
 
-def utc_now():
-    return datetime.datetime.now(UTC)
-
-
-def format_ts(moment):
-    """UTC ISO 8601 with milliseconds and a Z: ``2025-01-31T09:15:02.123Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
-
-
 def parse_ts(text):
-    if not isinstance(text, str) or not _TS.match(text):
+    """The moment of a ledger timestamp (UTC ISO 8601 ending in Z, see common.clock)."""
+    if not clock.is_iso(text):
         raise LedgerError("not a UTC ISO 8601 timestamp ending in Z: %r" % (text,))
-    return datetime.datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    return clock.parse(text)
 
 
 def _moment(now):
     if now is None:
-        return utc_now()
+        return clock.now()
     if isinstance(now, str):
         return parse_ts(now)
     if now.tzinfo is None:
@@ -166,7 +157,7 @@ def new_entry(prev, environment, phase, event, actor, run_id, details=None, repo
         raise LedgerError("environment: this ledger belongs to %r, not %r" % (prev.get("environment"), environment))
     entry = {
         "seq": 1 if prev is None else prev["seq"] + 1,
-        "ts": format_ts(_moment(now)),
+        "ts": clock.iso(_moment(now)),
         "environment": environment,
         "phase": phase,
         "event": event,
@@ -271,8 +262,8 @@ def lock_record(run_id, holder, ttl_seconds, now=None, acquired=None):
     return {
         "run_id": run_id,
         "holder": holder,
-        "acquired": acquired or format_ts(moment),
-        "expires": format_ts(moment + datetime.timedelta(seconds=ttl_seconds)),
+        "acquired": acquired or clock.iso(moment),
+        "expires": clock.iso(moment + datetime.timedelta(seconds=ttl_seconds)),
     }
 
 
@@ -285,8 +276,8 @@ def parse_lock(data, source):
         parse_ts(record["expires"])
         return dict((k, record[k]) for k in LOCK_FIELDS)
     except (ValueError, LedgerError):
-        return {"run_id": "(unreadable %s)" % source, "holder": "(unknown)", "acquired": format_ts(
-            datetime.datetime(1970, 1, 1, tzinfo=UTC)), "expires": format_ts(datetime.datetime(1970, 1, 1, tzinfo=UTC))}
+        return {"run_id": "(unreadable %s)" % source, "holder": "(unknown)", "acquired": clock.iso(0),
+            "expires": clock.iso(0)}
 
 
 def decide_lock(existing, environment, run_id, break_lock=False, now=None):

@@ -20,7 +20,8 @@ import fcntl
 import json
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.fileio import atomic_write, read_bytes
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
+from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import atomic_write, read_bytes
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
@@ -78,7 +79,7 @@ class LocalLedger:
 
     def _set_torn_tail_aside(self, data, torn):
         """Keep the torn bytes as evidence beside the ledger, then cut them off it."""
-        stamp = model.format_ts(model.utc_now()).replace(":", "").replace("-", "")
+        stamp = clock.compact(precise=True)
         for attempt in range(100):
             target = "%s.torn-%s%s" % (self.path, stamp, "" if attempt == 0 else ".%d" % attempt)
             try:

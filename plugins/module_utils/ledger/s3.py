@@ -21,6 +21,8 @@ import json
 import random
 import time
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
@@ -49,8 +51,11 @@ def _is_missing(exc):
     return code in ("NoSuchKey", "404", "NotFound") or (code is None and status == 404)
 
 
-class _Conflict(Exception):
+class _Conflict(PlatformError):
     """The object changed under us: read again."""
+
+    def __init__(self):
+        PlatformError.__init__(self, "the ledger object changed while this run wrote it")
 
 
 class S3Ledger:
@@ -139,7 +144,7 @@ class S3Ledger:
                                 details=details, report_sha256=report_sha256, now=now)
         if torn:
             # Kept as evidence; an object is written whole, so this came from outside.
-            stamp = model.format_ts(model.utc_now()).replace(":", "").replace("-", "")
+            stamp = clock.compact(precise=True)
             aside = "%s.torn-%s" % (self.key, stamp)
             self._call("put", aside, self.client.put_object, Body=torn["data"])
             torn["moved_to"] = "s3://%s/%s" % (self.bucket, aside)

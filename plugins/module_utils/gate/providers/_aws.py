@@ -15,7 +15,7 @@ import threading
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 
 try:
     import botocore.exceptions
@@ -44,11 +44,6 @@ def check_settings(provider):
     problem = aws.check_settings(provider.settings)
     if problem:
         raise CriterionError("providers.%s" % provider.name, problem)
-
-
-def scrub(text, settings):
-    """``text`` without any credential from ``settings`` (or in a URL's user info)."""
-    return aws.scrub(text, settings)
 
 
 class ClientCache:
@@ -100,10 +95,10 @@ def translate(exc, provider, action):
         status = meta.get("HTTPStatusCode") or 0
         retryable = code in _RETRYABLE_CODES or status == 429 or status >= 500
         message = "%s failed: %s (HTTP %s): %s" % (where, code, status or "?", error.get("Message") or "")
-        return ProviderError(scrub(message.rstrip(": "), settings)[:1000], retryable=retryable)
+        return ProviderError(aws.scrub(message.rstrip(": "), settings)[:1000], retryable=retryable)
     if HAS_BOTO3 and isinstance(exc, (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)):
         # unreachable endpoint, connect/read timeout, connection closed mid-answer
-        return ProviderError(scrub("%s failed: %s" % (where, exc), settings)[:1000], retryable=True)
+        return ProviderError(aws.scrub("%s failed: %s" % (where, exc), settings)[:1000], retryable=True)
     if HAS_BOTO3 and isinstance(exc, botocore.exceptions.NoRegionError):
         return ProviderError("%s failed: no AWS region; set providers.%s.region" % (where, provider.name),
                              retryable=False)
@@ -113,7 +108,7 @@ def translate(exc, provider, action):
                              "aws_access_key_id / aws_secret_access_key settings, or the usual AWS "
                              "environment)" % (where, provider.name), retryable=False)
     # ProfileNotFound, ParamValidationError, credential process failures, ...
-    return ProviderError(scrub("%s failed: %s: %s" % (where, type(exc).__name__, exc), settings)[:1000],
+    return ProviderError(aws.scrub("%s failed: %s: %s" % (where, type(exc).__name__, exc), settings)[:1000],
                          retryable=False)
 
 

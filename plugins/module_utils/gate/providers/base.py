@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import Unavailable
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 
 
@@ -106,7 +107,7 @@ class Provider:
         while True:
             try:
                 return func(*args, **kwargs)
-            except ProviderError as exc:
+            except Unavailable as exc:
                 if not exc.retryable or attempt >= self.retries:
                     raise
             attempt += 1

@@ -28,7 +28,7 @@ import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
-from ansible_collections.kiro.platform.plugins.module_utils.gate.providers import _http
+from ansible_collections.kiro.platform.plugins.module_utils.common import http
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider
 
 try:
@@ -162,22 +162,22 @@ class HttpJsonProvider(Provider):
     def __init__(self, settings=None):
         super(HttpJsonProvider, self).__init__(settings)
         where = "providers.%s" % self.name
-        self.client = _http.client_from_settings(self.name, self.timeout, self.settings, where)
+        self.client = http.client_from_settings(self.name, self.timeout, self.settings, where)
 
     def validate(self, criterion):
         super(HttpJsonProvider, self).validate(criterion)
-        _http.check_url(criterion.params.get("url"), criterion.name)
-        _http.check_headers(criterion.params.get("headers"), criterion.name)
+        http.check_url(criterion.params.get("url"), criterion.name)
+        http.check_headers(criterion.params.get("headers"), criterion.name)
         compile_query(criterion, "query")
         compile_query(criterion, "baseline_query")
 
     def measure(self, criterion, context):
         params = criterion.params
-        url = _http.check_url(params.get("url"), criterion.name)
-        headers = _http.check_headers(params.get("headers"), criterion.name)
+        url = http.check_url(params.get("url"), criterion.name)
+        headers = http.check_headers(params.get("headers"), criterion.name)
         query = compile_query(criterion, "query")
         baseline_query = compile_query(criterion, "baseline_query")
-        what = "%s: %s" % (self.name, _http.safe_url(url))
+        what = "%s: %s" % (self.name, http.safe_url(url))
 
         document = self.call(self.client.get_json, url, None, headers)
 
@@ -185,12 +185,12 @@ class HttpJsonProvider(Provider):
         values, is_list = numbers(result, what)
         value = criteria_mod.aggregate(values, criterion.aggregate) if values else None
         baseline = None
-        raw = {"url": _http.safe_url(url), "result": trim(result)}
+        raw = {"url": http.safe_url(url), "result": trim(result)}
         if baseline_query is not None:
             baseline_result = search(baseline_query, document, what + " (baseline_query)")
             baseline, _count = reduce(criterion, baseline_result, what + " (baseline_query)")
             raw["baseline_result"] = trim(baseline_result)
-        details = {"url": _http.safe_url(url)}
+        details = {"url": http.safe_url(url)}
         if is_list:
             details["items"] = len(values)
         return Measurement(value=value, baseline=baseline, samples=len(values), series=as_series(values, is_list),

@@ -35,7 +35,7 @@ __metaclass__ = type
 
 import threading
 
-from ansible_collections.kiro.platform.plugins.module_utils import kubernetes as kube
+from ansible_collections.kiro.platform.plugins.module_utils.common import kube
 from ansible_collections.kiro.platform.plugins.module_utils.gate.criteria import aggregate
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider

@@ -45,10 +45,12 @@ import threading
 import time
 import uuid
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import mcp as kiro_mcp
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import redact
+
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 
 # Every process a probe starts carries this variable (a fresh value per probe), so the
@@ -65,7 +67,7 @@ except NameError:
 _STAGES = {"start": "start-up", "initialize": "the initialize handshake", "tools/list": "tools/list"}
 
 
-class ProbeFailed(Exception):
+class ProbeFailed(PlatformError):
     """One server is not operational; the message is already free of secrets."""
 
 
@@ -134,29 +136,6 @@ def _leaves(exc):
             out.extend(_leaves(item))
         return out
     return [exc]
-
-
-class _Secrets:
-    """Values that must never appear in a result: env/header values, expanded references, URLs."""
-
-    def __init__(self):
-        self.pairs = []
-
-    def add(self, text, replacement=redact.MASK):
-        if not isinstance(text, str) or not text:
-            return
-        self.pairs.append((text, replacement))
-        # A token inside a value ("Bearer <token>") may be printed on its own.
-        for part in text.split():
-            if len(part) >= 8 and part != text:
-                self.pairs.append((part, replacement))
-
-    def scrub(self, text):
-        if text is None:
-            return None
-        for secret, replacement in sorted(self.pairs, key=lambda p: -len(p[0])):
-            text = text.replace(secret, replacement)
-        return text
 
 
 def _workspace_of(path):
@@ -290,7 +269,7 @@ class McpProbeProvider(Provider):
 
     async def _probe(self, sdk, name, server, cwd):
         started = time.monotonic()
-        secrets = _Secrets()
+        secrets = secrets_mod.Scrubber()
         transport = "remote" if server.get("url") else "stdio"
         state = {"stage": "start", "tools": None, "answered": None}
         error = None
@@ -329,7 +308,7 @@ class McpProbeProvider(Provider):
         expanded = _VAR_REF.sub(sub, value)
         if expanded != value:
             secrets.add(expanded)
-        if key is not None and redact.value(key, value) != value:
+        if key is not None and secrets_mod.value(key, value) != value:
             secrets.add(value)
         return expanded
 
@@ -339,7 +318,7 @@ class McpProbeProvider(Provider):
             raise ProbeFailed("%s must be a mapping" % field)
         # Collect every secret first, so an error about one value cannot show another.
         for key, value in values.items():
-            if isinstance(value, str) and redact.value(key, value) != value:
+            if isinstance(value, str) and secrets_mod.value(key, value) != value:
                 secrets.add(value)
         return dict((str(key), self._expand(value, secrets, key)) for key, value in values.items())
 
@@ -375,7 +354,7 @@ class McpProbeProvider(Provider):
         import httpx2  # the HTTP client the MCP SDK itself uses
 
         url = self._expand(server["url"], secrets, None)
-        secrets.add(url, redact.url(url))
+        secrets.add(url, secrets_mod.url(url))
         headers = self._mapping(server, "headers", secrets)
         anyio = sdk["anyio"]
         try:
@@ -385,7 +364,7 @@ class McpProbeProvider(Provider):
                         await self._handshake(sdk, read, write, state)
         except _FAILURES as exc:
             if state["tools"] is None:
-                raise ProbeFailed(self._explain(sdk, exc, state["stage"], redact.url(url), None))
+                raise ProbeFailed(self._explain(sdk, exc, state["stage"], secrets_mod.url(url), None))
 
     async def _handshake(self, sdk, read, write, state):
         async with sdk["ClientSession"](read, write) as session:

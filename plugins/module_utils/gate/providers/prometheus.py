@@ -33,7 +33,7 @@ import urllib.parse
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
-from ansible_collections.kiro.platform.plugins.module_utils.gate.providers import _http
+from ansible_collections.kiro.platform.plugins.module_utils.common import http
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider
 
 MAX_POINTS = 500
@@ -92,8 +92,8 @@ class PrometheusProvider(Provider):
         super(PrometheusProvider, self).__init__(settings)
         where = "providers.%s" % self.name
         url = self.settings.get("url")
-        self.url = _http.check_url(url, where) if url not in (None, "") else None
-        self.client = _http.client_from_settings(self.name, self.timeout, self.settings, where)
+        self.url = http.check_url(url, where) if url not in (None, "") else None
+        self.client = http.client_from_settings(self.name, self.timeout, self.settings, where)
 
     # -- validation ---------------------------------------------------------
     def _plan(self, criterion):

@@ -18,9 +18,9 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.
 from fixtures import aws_k8s  # noqa: E402
 from fixtures.aws_k8s import cron_job, deployment  # noqa: E402
 
-from ansible_collections.kiro.platform.plugins.module_utils import kubernetes as kube  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.common import kube  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import iam  # noqa: E402
-from ansible_collections.kiro.platform.plugins.module_utils.emergency import kubernetes as switches  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.emergency import workloads as switches  # noqa: E402
 
 AWS_KEY_ID = "AKIAKILLSWITCH7Q2W9E"
 AWS_SECRET = "ks-S3cret-Zx8Cv7Bn6Mq"
@@ -407,4 +407,4 @@ def test_shared_client_helper_errors_hold_no_token(tmp_path, monkeypatch):
     with pytest.raises(kube.KubeSetupError) as info:
         kube.api_client({"kubeconfig": str(broken), "context": "nope"})
     assert "cannot load the cluster configuration" in str(info.value) and TOKEN not in str(info.value)
-    assert kube.scrub("Unauthorized: Bearer %s" % TOKEN, {}) == "Unauthorized: Bearer ***"
+    assert kube.scrub("Unauthorized: Bearer %s" % TOKEN, {}) == "Unauthorized: Bearer <redacted>"

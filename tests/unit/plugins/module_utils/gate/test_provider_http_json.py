@@ -7,8 +7,8 @@ import pytest
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
 from ansible_collections.kiro.platform.plugins.module_utils.gate.criteria import Criterion
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
-from ansible_collections.kiro.platform.plugins.module_utils.gate.providers import _http
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import InvalidInput, Unavailable
+from ansible_collections.kiro.platform.plugins.module_utils.common import http
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.http_json import HttpJsonProvider
 
@@ -126,7 +126,7 @@ def test_retryable_classification(json_server, fast):
     crit = Criterion({"name": "c", "provider": "http_json", "url": "http://x/", "pass": "> 0"})
     for path, retryable in (("/e500", True), ("/e429", True), ("/e403", False)):
         crit.params["url"] = json_server.url + path
-        with pytest.raises(ProviderError) as caught:
+        with pytest.raises(Unavailable) as caught:
             provider.measure(crit, Context())
         assert caught.value.retryable is retryable, path
 
@@ -202,8 +202,8 @@ def test_headers_and_bearer_token_are_sent_and_never_leak(json_server, fast):
     headers = json_server.hits("/health")[0]["headers"]
     assert headers["authorization"] == "Bearer " + token
     assert headers["x-team"] == "platform" and headers["x-tenant"] == "kiro"
-    # the server echoed the token in its 401 answer; the message shows *** instead
-    assert "HTTP 401" in got["private"]["error"] and "***" in got["private"]["error"]
+    # the server echoed the token in its 401 answer; the message shows <redacted> instead
+    assert "HTTP 401" in got["private"]["error"] and "<redacted>" in got["private"]["error"]
     assert len(json_server.hits("/private")) == 1
     assert token not in json.dumps(result)
 
@@ -214,7 +214,7 @@ def test_url_credentials_are_used_and_hidden(json_server, fast):
     result = evaluate([{"name": "private", "provider": "http_json", "url": url, "pass": "> 0"}], fast)
     error = one(result)["error"]
     assert "pw-SECRET-77" not in error and "qt-SECRET-88" not in error
-    assert "token=***" in error and "robot" not in error
+    assert "token=<redacted>" in error and "robot" not in error
     assert json_server.hits("/private")[0]["headers"]["authorization"].startswith("Basic ")
 
 
@@ -229,7 +229,7 @@ def test_invalid_criteria_fail_before_any_request(json_server, fast):
     for extra, words in bad:
         item = {"name": "bad_one", "provider": "http_json", "pass": "> 0"}
         item.update(extra)
-        with pytest.raises(CriterionError) as caught:
+        with pytest.raises(InvalidInput) as caught:
             engine.evaluate([item], {"http_json": fast}, Context())
         assert words in str(caught.value) and "bad_one" in str(caught.value)
     assert json_server.requests == []
@@ -241,8 +241,8 @@ def test_tls_verification_ca_file_and_verify_tls_false(tls_server, fast, monkeyp
     item = {"name": "rate", "provider": "http_json", "url": tls_server.url + "/health", "query": "success_rate",
             "pass": "> 0.9"}
     calls = []
-    original = _http.Client.get_json
-    monkeypatch.setattr(_http.Client, "get_json", lambda self, *a: calls.append(a) or original(self, *a))
+    original = http.Client.get_json
+    monkeypatch.setattr(http.Client, "get_json", lambda self, *a: calls.append(a) or original(self, *a))
     # A self-signed certificate is refused by default, and that is not retried.
     refused = one(evaluate([item], dict(fast), retries=3))
     assert "certificate verification failed" in refused["error"] and refused["verdict"] == "fail"

@@ -10,7 +10,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts, profile
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import plan as kplan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset as kplan
 
 PRODUCTION = {
     "max_autonomy": "conservative",

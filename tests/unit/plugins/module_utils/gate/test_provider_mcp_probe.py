@@ -17,7 +17,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import C
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.mcp_probe import McpProbeProvider
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import mcp as kiro_mcp
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import plan as kplan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset as kplan
 
 SERVERS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "mcp_servers"))
 PY = sys.executable

@@ -5,7 +5,7 @@ import json
 import os
 import stat
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import plan as kplan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset as kplan
 
 
 def make_workspace(base, name="ws"):

@@ -5,9 +5,10 @@ import os
 
 import pytest
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, fileio, mcp, profile
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, changeset, mcp, profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, mode_of, read_bytes, roots, temp_leftovers, tree, write, write_json
 
@@ -123,14 +124,14 @@ def test_profile_apply_leaves_no_temp_files(tmp_path):
 
 def test_file_change_actions(tmp_path):
     path = str(tmp_path / "f.json")
-    assert fileio.FileChange(path, None, b"x").action == "created"
+    assert changeset.FileChange(path, None, b"x").action == "created"
     write(path, b"x", mode=0o644)
-    assert fileio.FileChange(path, b"x", b"x").action == "unchanged"
-    assert fileio.FileChange(path, b"x", b"x", mode=0o600).action == "updated"
-    assert fileio.FileChange(path, b"x", b"y").action == "updated"
-    assert fileio.FileChange(path, b"x", None).action == "deleted"
-    assert fileio.FileChange(path + ".gone", None, None).action == "unchanged"
-    change = fileio.FileChange(path, b"x", None)
+    assert changeset.FileChange(path, b"x", b"x").action == "unchanged"
+    assert changeset.FileChange(path, b"x", b"x", mode=0o600).action == "updated"
+    assert changeset.FileChange(path, b"x", b"y").action == "updated"
+    assert changeset.FileChange(path, b"x", None).action == "deleted"
+    assert changeset.FileChange(path + ".gone", None, None).action == "unchanged"
+    change = changeset.FileChange(path, b"x", None)
     change.apply()
     assert not os.path.exists(path)
 
@@ -140,4 +141,4 @@ def test_read_helpers_name_the_file_on_bad_bytes(tmp_path):
     with pytest.raises(KiroParseError) as err:
         mcp.read(path)
     assert path in str(err.value) and "UTF-8" in str(err.value)
-    assert fileio.read_bytes(str(tmp_path / "absent")) is None
+    assert changeset.read_bytes(str(tmp_path / "absent")) is None

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
-    facts, fileio, lockdown, permissions, profile, settings, snapshot, workflows)
+    changeset, facts, lockdown, permissions, profile, settings, snapshot, workflows)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, mode_of, read_bytes, roots, tree, write, write_json
 
@@ -421,8 +421,8 @@ def test_a_missing_workspace_is_an_error_not_a_failure(tmp_path):
 def test_a_file_that_cannot_be_written_is_reported_and_the_rest_written(tmp_path):
     blocker = write(os.path.join(str(tmp_path), "blocker"), "a file where a directory should be")
     fine = os.path.join(str(tmp_path), "fine.json")
-    failed = lockdown.apply([fileio.FileChange(os.path.join(blocker, "settings.json"), None, b"{}\n"),
-                             fileio.FileChange(fine, None, b"{}\n")])
+    failed = lockdown.apply([changeset.FileChange(os.path.join(blocker, "settings.json"), None, b"{}\n"),
+                             changeset.FileChange(fine, None, b"{}\n")])
     assert [f["path"] for f in failed] == [os.path.join(blocker, "settings.json")]
     assert read_bytes(fine) == b"{}\n"
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
     agents, hooks, mcp, permissions, profile, steering)
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, read_bytes, roots, write, write_json
 

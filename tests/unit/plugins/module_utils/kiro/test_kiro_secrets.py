@@ -6,9 +6,10 @@ import tempfile
 
 from hypothesis import given, settings as hsettings, strategies as st
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
-    agents, facts, fileio, mcp, profile, redact, snapshot)
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+    agents, changeset, facts, mcp, profile, snapshot)
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, roots, write, write_json
 
@@ -46,10 +47,10 @@ def test_mcp_create_diff_masks_secrets_and_keeps_switches_visible(tmp_path):
     text = _diff_text(diff)
     _assert_clean(text)
     after = json.loads(diff["after"])["mcpServers"]
-    assert after["github-local"]["env"] == {"GITHUB_TOKEN": redact.MASK, "GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_PAT}",
+    assert after["github-local"]["env"] == {"GITHUB_TOKEN": secrets.MASK, "GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_PAT}",
                                             "GITHUB_READ_ONLY": "1"}
     assert after["aws"]["env"] == {"READ_OPERATIONS_ONLY": "true", "AWS_REGION": "us-east-1"}
-    assert after["github"]["headers"] == {"Authorization": redact.MASK, "X-MCP-Readonly": "true"}
+    assert after["github"]["headers"] == {"Authorization": secrets.MASK, "X-MCP-Readonly": "true"}
     assert after["github"]["url"].startswith("https://<redacted>@api.githubcopilot.com/mcp/?")
     # the file itself of course holds the real values
     plan.apply()
@@ -114,7 +115,7 @@ def test_restore_diff_of_mcp_json_hides_secrets(tmp_path):
 
 
 def test_unparsable_json_is_not_shown_in_a_diff(tmp_path):
-    change = fileio.FileChange(str(tmp_path / "mcp.json"), b'{"env": {"T": "ghp_secret123"', None)
+    change = changeset.FileChange(str(tmp_path / "mcp.json"), b'{"env": {"T": "ghp_secret123"', None)
     diff = change.diff()
     assert "ghp_secret123" not in diff["before"]
     assert "not shown" in diff["before"] and diff["after_header"].endswith("(absent)")
@@ -162,7 +163,7 @@ def test_facts_never_return_env_values_headers_or_url_tokens(tmp_path):
     assert servers["github"]["header_keys"] == ["Authorization", "X-MCP-Readonly"]
     assert servers["github"]["transport"] == "remote" and servers["github"]["read_only"] is True
     assert servers["aws"]["read_only"] is True
-    assert result["roots"][1]["mcp_servers"][0]["url"] == "https://u.example/mcp?<redacted>"
+    assert result["roots"][1]["mcp_servers"][0]["url"] == "https://u.example/mcp?access_token=<redacted>"
     assert result["summary"]["mcp_servers"] == 4 and result["summary"]["errors"] == 0
     assert result["user_settings"]["agent_autonomy"] == "Autopilot"
 
@@ -182,7 +183,7 @@ def test_split_server_secrets_is_undone_by_validation(env, url, headers):
         spec = {"name": "srv", "url": url, "headers": headers}
     else:
         spec = {"name": "srv", "command": "uvx", "env": env}
-    split = redact.split_server_secrets(spec)
+    split = secrets.split_server_secrets(spec)
     # what stays outside secret_* holds no secret value
     visible = dict((k, v) for k, v in split.items() if not k.startswith("secret_"))
     assert "zq" not in json.dumps(visible)

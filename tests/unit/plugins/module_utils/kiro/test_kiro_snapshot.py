@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import snapshot
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, mode_of, read_bytes, roots, tree, write, write_json
 
@@ -212,7 +212,7 @@ def test_a_snapshot_sweeps_what_a_killed_snapshot_left(tmp_path):
     """A run killed while writing a snapshot leaves a temp file or an archive without manifest; the next
     snapshot (under the directory's writer lock) removes them and keeps every complete snapshot."""
     from ansible_collections.kiro.platform.plugins.module_utils.kiro import snapshot as snap_mod
-    from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import roots_for
+    from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import roots_for
     workspace = tmp_path / "ws"
     (workspace / ".kiro" / "steering").mkdir(parents=True)
     (workspace / ".kiro" / "steering" / "a.md").write_text("one\n")

@@ -6,9 +6,9 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts, fileio, profile, snapshot, workflows
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, facts, profile, snapshot, workflows
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.plan import Plan
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 from kiro_helpers import make_workspace, mode_of, read_bytes, roots, tree, write
 
@@ -338,7 +338,7 @@ def test_planned_workflows_are_seen_through_the_overlay(tmp_path):
     ws, root = _ws_root(tmp_path)
     planned = profile.plan([root], profile.validate({"workflows": [COST]}))
     assert workflows.describe(root) == []
-    with fileio.Overlay(planned.changes):
+    with changeset.Overlay(planned.changes):
         (described,) = workflows.describe(root)
         assert described["enabled"] is True
         assert facts.gather([root], digest=False)["summary"]["workflows_enabled"] == 1

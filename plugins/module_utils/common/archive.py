@@ -15,19 +15,16 @@ __metaclass__ = type
 import gzip
 import hashlib
 import io
-import json
 import tarfile
 
-
-def dump_json(value):
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import dump_json
 
 
 def evidence_tar_gz(members, mtime=0):
     """The tar.gz bytes of ``members`` ([(name, bytes)], names with "/" for folders) and manifest.json."""
     members = list(members)
     manifest = dict((name, hashlib.sha256(data).hexdigest()) for name, data in members)
-    members.append(("manifest.json", dump_json({"sha256": manifest})))
+    members.append(("manifest.json", dump_json({"sha256": manifest}, sort_keys=True)))
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=int(mtime)) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:

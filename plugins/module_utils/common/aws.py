@@ -16,6 +16,9 @@ import importlib.util
 import re
 import threading
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+
 # boto3 is imported when a client is built, not with this module (~0.3 s): a task that only
 # needs the option names (the kill switch without IAM roles) does not pay for it.
 HAS_BOTO3 = importlib.util.find_spec("boto3") is not None
@@ -25,10 +28,9 @@ CONNECTION_KEYS = ("region", "profile", "endpoint_url", "aws_access_key_id", "aw
 SECRET_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 # The connection options of every task that calls AWS, as an argument spec (keys are no_log).
 ARGUMENT_SPEC = dict((key, dict(type="str", no_log=key in SECRET_KEYS)) for key in CONNECTION_KEYS)
-_USERINFO = re.compile(r"(//)[^/@\s]+@")
 
 
-class AwsSetupError(Exception):
+class AwsSetupError(PlatformError):
     """The client cannot be built: no boto3, half a key pair, unknown profile, bad endpoint..."""
 
 
@@ -104,12 +106,7 @@ def client(service, settings=None, timeout=None, attempts=None, default_region=N
 
 def scrub(text, settings=None):
     """``text`` without any credential from ``settings`` (or in a URL's user info)."""
-    text = _USERINFO.sub(r"\1***@", str(text))
-    for key in SECRET_KEYS:
-        secret = (settings or {}).get(key)
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return secrets.Scrubber((settings or {}).get(key) for key in SECRET_KEYS).scrub(text)
 
 
 def error_code(exc):

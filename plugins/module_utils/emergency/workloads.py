@@ -29,7 +29,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils import kubernetes as kube
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import Unavailable
+from ansible_collections.kiro.platform.plugins.module_utils.common import kube
 
 try:
     import urllib3
@@ -49,7 +50,7 @@ MAX_PAGES = 200
 MERGE_PATCH = "application/merge-patch+json"
 
 
-class _ClusterDown(Exception):
+class _ClusterDown(Unavailable):
     """The cluster cannot be talked to at all (unreachable, TLS, credentials refused)."""
 
 

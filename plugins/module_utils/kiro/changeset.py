@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading and atomically writing files, and planning file changes.
+"""A change set: every file change of one task, planned before anything is written.
 
-A change is planned first (before/after bytes) and written only once every
-file of a task has been planned, so a bad file anywhere stops the task before
-anything is written.
+A change is planned first (before/after bytes) and written only once every file of a
+task has been planned, so a bad file anywhere stops the task before anything is
+written; reads inside an :class:`Overlay` see the planned bytes. Writing goes through
+``common.fileio``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,15 +15,9 @@ __metaclass__ = type
 
 import json
 import os
-import stat
-import tempfile
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import redact
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError
-
-SECRET_MODE = 0o600
-DEFAULT_MODE = 0o644
-
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 # Stack of {path: planned bytes or None}; see Overlay.
 _OVERLAYS = []
@@ -58,13 +53,7 @@ def read_bytes(path):
     hit, data = _overlaid(path)
     if hit:
         return data
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if getattr(exc, "errno", None) == 2:
-            return None
-        raise
+    return fileio.read_bytes(path)
 
 
 def read_parsed(path, parser):
@@ -118,80 +107,6 @@ def load_json_object(path, text):
     return value
 
 
-def dump_json(value):
-    """Kiro's own style: two-space indent, a trailing newline, UTF-8 kept."""
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def current_mode(path):
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return None
-
-
-def sweep_temp(path):
-    """Remove the temp files an interrupted atomic_write of ``path`` left behind.
-
-    A run killed between mkstemp and rename leaves ``.<name>.<random>.tmp``; the
-    real file is whole either way. Only that pattern, next to ``path``, is removed.
-    """
-    prefix = ".%s." % os.path.basename(path)
-    return remove_matching(os.path.dirname(path) or ".",
-                           lambda entry, _entries: entry.startswith(prefix) and entry.endswith(".tmp"))
-
-
-def remove_matching(directory, matches):
-    """Remove each file of ``directory`` for which ``matches(name, all_names)`` holds; return their paths."""
-    removed = []
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return removed
-    names = set(entries)
-    for entry in sorted(entries):
-        if matches(entry, names):
-            try:
-                os.unlink(os.path.join(directory, entry))
-                removed.append(os.path.join(directory, entry))
-            except OSError:
-                pass
-    return removed
-
-
-def atomic_write(path, data, mode=None):
-    """Write ``data`` to ``path`` through a temp file in the same directory.
-
-    The temp file is fsynced and renamed over the target, so a reader (or a
-    killed run) sees the old bytes or the new ones, never a mix. ``mode`` is
-    applied to the new file; None keeps the existing mode (0644 for new files).
-    """
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    if mode is None:
-        mode = current_mode(path)
-        if mode is None:
-            mode = DEFAULT_MODE
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 class FileChange:
     """One file's planned change: ``after`` None means delete."""
 
@@ -210,7 +125,7 @@ class FileChange:
             return "created"
         if self.before != self.after:
             return "updated"
-        if self.mode is not None and current_mode(self.path) != self.mode:
+        if self.mode is not None and fileio.current_mode(self.path) != self.mode:
             return "updated"
         return "unchanged"
 
@@ -224,13 +139,111 @@ class FileChange:
         if self.after is None:
             os.unlink(self.path)
             return
-        atomic_write(self.path, self.after, self.mode)
+        fileio.atomic_write(self.path, self.after, self.mode)
 
     def diff(self):
         # Secrets never reach a diff: JSON is re-rendered with env/headers masked.
         return {
             "before_header": self.path if self.before is not None else "%s (absent)" % self.path,
             "after_header": self.path if self.after is not None else "%s (absent)" % self.path,
-            "before": redact.diff_text(self.path, self.before),
-            "after": redact.diff_text(self.path, self.after),
+            "before": secrets.diff_text(self.path, self.before),
+            "after": secrets.diff_text(self.path, self.after),
+        }
+
+
+KIRO_DIR = ".kiro"
+
+
+class Root:
+    """A directory laid out like ``.kiro/``: a workspace's or the user's kiro_home."""
+
+    def __init__(self, path, scope, workspace=None):
+        self.path = path
+        self.scope = scope  # "workspace" or "user"
+        self.workspace = workspace
+
+    def join(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def __repr__(self):
+        return "Root(%r, %r)" % (self.path, self.scope)
+
+
+def workspace_roots(workspaces, create=False):
+    """Validate the workspace list and return their ``.kiro`` roots."""
+    roots = []
+    seen = set()
+    for index, workspace in enumerate(workspaces or []):
+        if not isinstance(workspace, str) or not workspace:
+            raise KiroValidationError("workspaces[%d]" % index, "must be a non-empty path")
+        workspace = os.path.expanduser(workspace)
+        if not os.path.isabs(workspace):
+            raise KiroValidationError("workspaces[%d]" % index, "%r must be an absolute path" % workspace)
+        workspace = os.path.normpath(workspace)
+        if workspace in seen:
+            raise KiroValidationError("workspaces[%d]" % index, "%s is listed twice" % workspace)
+        seen.add(workspace)
+        if not os.path.isdir(workspace):
+            if not create:
+                raise KiroValidationError(
+                    "workspaces[%d]" % index,
+                    "workspace %s does not exist (create it, fix kiro_workspaces, or set create=true)" % workspace)
+        roots.append(Root(os.path.join(workspace, KIRO_DIR), "workspace", workspace))
+    return roots
+
+
+def home_root(kiro_home):
+    if not kiro_home:
+        return None
+    path = os.path.normpath(os.path.expanduser(kiro_home))
+    if not os.path.isabs(path):
+        raise KiroValidationError("kiro_home", "%r must be an absolute path (or start with ~)" % kiro_home)
+    return Root(path, "user")
+
+
+def roots_for(workspaces, kiro_home=None, create=False):
+    roots = workspace_roots(workspaces, create=create)
+    home = home_root(kiro_home)
+    if home is not None:
+        roots.append(home)
+    return roots
+
+
+class Plan:
+    def __init__(self):
+        self.changes = []
+
+    def add(self, change):
+        self.changes.append(change)
+        return change
+
+    def extend(self, changes):
+        for change in changes:
+            self.add(change)
+
+    @property
+    def changed(self):
+        return any(change.changed for change in self.changes)
+
+    def apply(self, check_mode=False):
+        if check_mode:
+            return
+        for change in self.changes:
+            change.apply()
+            fileio.sweep_temp(change.path)
+
+    def files(self):
+        return [
+            {"path": change.path, "action": change.action, "items": list(change.items)}
+            for change in self.changes
+        ]
+
+    def diffs(self):
+        return [change.diff() for change in self.changes if change.changed]
+
+    def result(self):
+        return {
+            "changed": self.changed,
+            "files": self.files(),
+            "changed_files": [change.path for change in self.changes if change.changed],
         }

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP for the HTTP-based providers (prometheus, http_json), standard library only.
+"""HTTP for the collection (the prometheus and http_json gate providers, notifications),
+standard library only.
 
 One GET returning JSON, with a timeout, authentication (bearer token, basic
 auth from settings or from the URL's userinfo, extra headers), TLS options,
@@ -24,20 +25,17 @@ __metaclass__ = type
 import base64
 import http.client
 import json
-import re
 import socket
 import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import InvalidInput, Unavailable
 
 USER_AGENT = "kiro.platform-gate/1"
 MAX_BODY = 64 * 1024 * 1024
-MASK = "***"
-# Header names whose values are credentials.
-_SECRET_HEADER = re.compile(r"auth|token|key|secret|password|passwd|cookie|session|signature|credential", re.I)
 _RETRYABLE_4XX = (408, 425, 429)
 _TRUTHY = ("true", "yes", "on", "1")
 _FALSY = ("false", "no", "off", "0")
@@ -49,7 +47,7 @@ def as_bool(value, where, key):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUTHY + _FALSY:
         return value.strip().lower() in _TRUTHY
-    raise CriterionError(where, "%s must be true or false" % key)
+    raise InvalidInput(where, "%s must be true or false" % key)
 
 
 def check_headers(value, where, key="headers"):
@@ -57,32 +55,32 @@ def check_headers(value, where, key="headers"):
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):
-        raise CriterionError(where, "%s must be a mapping of header name to value" % key)
+        raise InvalidInput(where, "%s must be a mapping of header name to value" % key)
     out = {}
     for name, val in value.items():
         if not isinstance(name, str) or not name or isinstance(val, (dict, list)) or val is None:
-            raise CriterionError(where, "%s: header %r must map a name to a text value" % (key, name))
+            raise InvalidInput(where, "%s: header %r must map a name to a text value" % (key, name))
         if any(c in str(name) + str(val) for c in "\r\n"):
-            raise CriterionError(where, "%s: header %s contains a line break" % (key, name))
+            raise InvalidInput(where, "%s: header %s contains a line break" % (key, name))
         out[name] = str(val)
     return out
 
 
 def check_url(value, where, key="url"):
     if not isinstance(value, str) or not value.strip():
-        raise CriterionError(where, "%s must be an http:// or https:// URL" % key)
+        raise InvalidInput(where, "%s must be an http:// or https:// URL" % key)
     parts = urllib.parse.urlsplit(value.strip())
     try:
         parts.port
     except ValueError:
-        raise CriterionError(where, "%s has an invalid port: %s" % (key, safe_url(value)))
+        raise InvalidInput(where, "%s has an invalid port: %s" % (key, safe_url(value)))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CriterionError(where, "%s must be an http:// or https:// URL, not %s" % (key, safe_url(value)))
+        raise InvalidInput(where, "%s must be an http:// or https:// URL, not %s" % (key, safe_url(value)))
     return value.strip()
 
 
 def safe_url(url):
-    """The URL without userinfo, with every query value masked (names kept)."""
+    """The URL as it may be shown: no user info, every query value masked, names kept."""
     try:
         parts = urllib.parse.urlsplit(str(url))
         host = parts.hostname or ""
@@ -93,11 +91,7 @@ def safe_url(url):
         except ValueError:
             port = None
         netloc = host + (":%d" % port if port else "")
-        query = parts.query
-        if query:
-            names = [p.split("=", 1)[0] for p in re.split(r"[&;]", query) if p]
-            query = "&".join("%s=%s" % (n, MASK) for n in names)
-        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        return secrets_mod.url(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
     except Exception:  # never let an odd URL leak through an error message
         return "<url>"
 
@@ -116,41 +110,19 @@ class Client:
         self.verify_tls = verify_tls
         self.ca_file = ca_file
         if self.bearer_token and self.username:
-            raise CriterionError("providers.%s" % name, "set bearer_token or username/password, not both")
+            raise InvalidInput("providers.%s" % name, "set bearer_token or username/password, not both")
         self._context = None
 
     # -- secrets -----------------------------------------------------------
-    def secrets(self, url=None, headers=None):
-        """Every string that must never appear in a message."""
-        found = [self.bearer_token, self.password]
-        if self.username and self.password:
-            found.append(base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode())
-        for name, value in list(self.headers.items()) + list((headers or {}).items()):
-            if _SECRET_HEADER.search(name):
-                found.append(value)
-                # "Bearer abc" -> also "abc"
-                found.extend(value.split(None, 1)[1:])
-        if url:
-            parts = urllib.parse.urlsplit(url)
-            found.append(parts.password)
-            if parts.username and parts.password:
-                found.append(parts.username + ":" + parts.password)
-            for _name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
-                found.append(value)
-        out = set()
-        for item in found:
-            if isinstance(item, str) and len(item) >= 3:
-                out.add(item)
-                quoted = urllib.parse.quote(item, safe="")
-                out.add(quoted)
-                out.add(urllib.parse.quote_plus(item, safe=""))
-        return sorted(out, key=len, reverse=True)
+    def scrubber(self, url=None, headers=None):
+        """The secrets of this client and of one request (URL credentials, secret headers)."""
+        scrubber = secrets_mod.Scrubber([self.bearer_token, self.password])
+        scrubber.add_basic(self.username, self.password)
+        scrubber.add_headers(self.headers).add_headers(headers)
+        return scrubber.add_url(url)
 
     def scrub(self, text, url=None, headers=None):
-        text = str(text)
-        for secret in self.secrets(url, headers):
-            text = text.replace(secret, MASK)
-        return text
+        return self.scrubber(url, headers).scrub(text)
 
     # -- TLS ---------------------------------------------------------------
     def ssl_context(self):
@@ -163,7 +135,7 @@ class Client:
                 try:
                     context = ssl.create_default_context(cafile=self.ca_file or None)
                 except (OSError, ssl.SSLError) as exc:
-                    raise ProviderError("%s: cannot load ca_file %s: %s"
+                    raise Unavailable("%s: cannot load ca_file %s: %s"
                                         % (self.name, self.ca_file, getattr(exc, "strerror", None) or exc),
                                         retryable=False)
             self._context = context
@@ -198,7 +170,7 @@ class Client:
         # Credentials (and secret-looking headers) go in unredirected headers:
         # urllib does not forward those when it follows a redirect.
         for name, value in all_headers.items():
-            if _SECRET_HEADER.search(name):
+            if secrets_mod.is_secret_header(name):
                 request.add_unredirected_header(name, value)
             else:
                 request.add_header(name, value)
@@ -211,7 +183,7 @@ class Client:
                                             "Basic %s" % base64.b64encode(pair.encode("utf-8")).decode("ascii"))
 
         def fail(detail, retryable):
-            raise ProviderError(self.scrub("%s: %s" % (where, detail), url, headers), retryable=retryable)
+            raise Unavailable(self.scrub("%s: %s" % (where, detail), url, headers), retryable=retryable)
 
         handlers = [urllib.request.HTTPSHandler(context=self.ssl_context())] if parts.scheme == "https" else []
         opener = urllib.request.build_opener(*handlers)
@@ -299,7 +271,7 @@ def _retryable(reason):
 def client_from_settings(name, timeout, settings, where):
     """The Client a provider's settings describe (auth, headers, TLS), validated."""
     if settings.get("password") and not settings.get("username"):
-        raise CriterionError(where, "password is set without username")
+        raise InvalidInput(where, "password is set without username")
     return Client(
         name, timeout,
         bearer_token=settings.get("bearer_token"),

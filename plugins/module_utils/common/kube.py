@@ -20,15 +20,15 @@ __metaclass__ = type
 
 import json
 import os
-import re
+
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
 SETTINGS_KEYS = ("kubeconfig", "context", "host", "token", "verify_tls", "ca_file")
 _TEXT_KEYS = ("kubeconfig", "context", "host", "token", "ca_file")
-# some proxies echo the Authorization header they refused
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 
 
-class KubeSetupError(Exception):
+class KubeSetupError(PlatformError):
     """The client cannot be built: no kubernetes package, bad settings, no or broken
     cluster configuration. The message never holds a token."""
 
@@ -108,17 +108,14 @@ def api_client(settings, retries=False):
 def scrub(text, settings=None, configuration=None):
     """``text`` without the token of ``settings``, the credentials a kubeconfig put in
     ``configuration`` (an ApiClient's ``.configuration``), or any Bearer value."""
-    text = str(text)
-    secrets = [(settings or {}).get("token")]
+    # Some proxies echo the Authorization header they refused: the scrubber also masks
+    # any "Bearer <value>".
+    scrubber = secrets.Scrubber([(settings or {}).get("token")])
     if configuration is not None:
-        secrets.extend((getattr(configuration, "api_key", None) or {}).values())
-        secrets.append(getattr(configuration, "password", None))
-    for secret in secrets:
-        if secret and isinstance(secret, str):
-            text = text.replace(secret, "***")
-            if secret.lower().startswith("bearer "):
-                text = text.replace(secret[7:], "***")
-    return _BEARER.sub(r"\1***", text)
+        for value in (getattr(configuration, "api_key", None) or {}).values():
+            scrubber.add(value)
+        scrubber.add(getattr(configuration, "password", None))
+    return scrubber.scrub(text)
 
 
 def status_message(body):
