@@ -18,7 +18,6 @@ from ansible_collections.kiro.platform.plugins.module_utils.common.errors import
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine, report
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
 

@@ -12,7 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws, secrets
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify
 
 # No choices and nothing required inside a channel: a channel of unknown type or without

@@ -60,7 +60,6 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import GateError
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 
 

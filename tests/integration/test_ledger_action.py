@@ -7,7 +7,6 @@ import sys
 import textwrap
 import uuid
 
-import pytest
 
 from conftest import ROOT, ansible_env
 

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from fixtures.ledger_helpers import tamper_line  # noqa: E402
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive  # noqa: E402
@@ -110,7 +111,7 @@ def fresh(tmp_path):
 
 
 def ts(moment):
-    return model.format_ts(moment)
+    return clock.iso(moment)
 
 
 def write_lock(sandbox, environment, run_id, holder, expires_in):

@@ -17,7 +17,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import Unavailable
-from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
+from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError
 
 
 class Measurement:

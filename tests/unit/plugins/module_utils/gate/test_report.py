@@ -1,6 +1,5 @@
 """Gate report renderers: files, evidence bundle, Markdown, JUnit, HTML."""
 
-import copy
 import datetime
 import hashlib
 import json

@@ -5,7 +5,6 @@ import json
 import os
 import tempfile
 
-import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (

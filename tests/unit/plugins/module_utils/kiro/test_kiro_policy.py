@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, facts, policy, profile, settings
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts, policy, profile, settings
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 from kiro_helpers import make_workspace, roots, write

@@ -6,7 +6,7 @@ import tempfile
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
     agents, changeset, facts, mcp, profile, snapshot)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
