@@ -185,7 +185,7 @@ def test_provider_down_fails_closed_or_inconclusive():
     ({"metric": "Cost"}, "metric must be one of"),
     ({"granularity": "HOURLY"}, "granularity"),
     ({"aggregate": "mean"}, "total over the window"),
-    ({"window": {"start": "now", "end": "now"}}, "at least one whole day"),
+    ({"window": {"start": "2026-01-05T01:00:00Z", "end": "2026-01-05T07:00:00Z"}}, "at least one whole day"),
     ({"window": {"start": "-2x"}}, "window"),
     ({"baseline": {"start": "-60d"}}, "baseline must be a mapping"),
     ({"filter": "SERVICE=Bedrock"}, "Expression"),
