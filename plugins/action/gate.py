@@ -17,7 +17,8 @@ from ansible.utils.display import Display
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as secrets_mod
-from ansible_collections.kiro.platform.plugins.module_utils.gate import engine, report
+from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
+from ansible_collections.kiro.platform.plugins.module_utils.gate.report import writer as report_writer
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
 
@@ -89,7 +90,7 @@ class ActionModule(ActionBase):
             report_dir = os.path.join(base_dir, report_dir)
         secrets = secrets_mod.Scrubber().add_settings(args["providers"])
         definition = {"criteria": items, "providers": args["providers"], "policy": args["policy"]}
-        written = report.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition)
+        written = report_writer.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition)
         clean = secrets_mod.redact(evaluated, secrets=secrets)
         result.update({
             "changed": False,

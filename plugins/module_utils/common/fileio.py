@@ -75,6 +75,28 @@ def remove_matching(directory, matches):
     return removed
 
 
+def make_dirs(path, mode):
+    """Create ``path`` and every missing parent with ``mode``, whatever the umask.
+
+    Directories that already exist keep their mode; only the ones made here get ``mode``.
+    """
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, mode)
+        except OSError:
+            if not os.path.isdir(directory):
+                raise
+        os.chmod(directory, mode)
+
+
 def atomic_write(path, data, mode=None):
     """Write ``data`` to ``path`` through a temp file in the same directory.
 

@@ -46,15 +46,7 @@ class Condition:
         return self.subject != "value"
 
     def subject_value(self, value, baseline=None):
-        if value is None:
-            return None
-        if self.subject == "value":
-            return value
-        if baseline in (None, 0):
-            return None
-        if self.subject == "savings":
-            return 1.0 - value / baseline
-        return value / baseline - 1.0
+        return subject_value(self.subject, value, baseline)
 
     def holds(self, value, baseline=None):
         """True / False, or None when there is nothing to compare."""
@@ -71,6 +63,19 @@ class Condition:
 
     def __str__(self):
         return self.text
+
+
+def subject_value(subject, value, baseline=None):
+    """What a condition on ``subject`` compares: the value, or its savings or change against the baseline."""
+    if value is None:
+        return None
+    if subject == "value":
+        return value
+    if baseline in (None, 0):
+        return None
+    if subject == "savings":
+        return 1.0 - value / baseline
+    return value / baseline - 1.0
 
 
 def parse(text):

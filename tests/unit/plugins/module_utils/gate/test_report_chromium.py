@@ -1,6 +1,5 @@
 """The HTML report as a browser renders it: headless Chromium screenshot and DOM."""
 
-import importlib.util
 import os
 import re
 import shutil
@@ -11,7 +10,9 @@ import zlib
 
 import pytest
 
-from ansible_collections.kiro.platform.plugins.module_utils.gate import report
+from ansible_collections.kiro.platform.plugins.module_utils.gate.report import chart, writer
+
+from fixtures import gate_reports
 
 CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1200, 2000
@@ -19,15 +20,6 @@ WAIT_FOR_INSTALL = 300  # seconds: chromium may still be being installed by apt
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
-
-
-def _fixtures():
-    """make_report() and friends from test_report.py (loaded by path: no conftest, no package)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_report.py")
-    spec = importlib.util.spec_from_file_location("gate_report_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _chromium_works():
@@ -52,12 +44,11 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """The fail report of test_report.py written by write_all, as an HTML file."""
-    fixtures = _fixtures()
+    """The fail report of tests/fixtures/gate_reports.py written by write_all, as an HTML file."""
     out = tmp_path_factory.mktemp("chromium-report")
-    paths = report.write_all(fixtures.make_report(), str(out / "reports"), secrets=[fixtures.EXPLICIT],
-                             gate_definition=fixtures.gate_definition(), now=fixtures.NOW)
-    return out, paths, fixtures
+    paths = writer.write_all(gate_reports.make_report(), str(out / "reports"), secrets=[gate_reports.EXPLICIT],
+                             gate_definition=gate_reports.gate_definition(), now=gate_reports.NOW)
+    return out, paths, gate_reports
 
 
 def _run(chromium, tmp, *args):
@@ -148,10 +139,10 @@ def test_screenshot_is_a_real_rendered_page(chromium, rendered):
     top = unfilter(raw, stride, channels, 420)
     seen = colours(top, channels)
     assert len(seen) > 50
-    banner = bytes.fromhex(report.COLOURS["fail"][1:])
+    banner = bytes.fromhex(chart.COLOURS["fail"][1:])
     assert top[10][600 * channels:600 * channels + 3] == banner
     assert b"\xff\xff\xff" in seen and banner in seen
-    assert bytes.fromhex(report.COLOURS["pass"][1:]) not in [top[10][i:i + 3] for i in range(0, stride, channels)]
+    assert bytes.fromhex(chart.COLOURS["pass"][1:]) not in [top[10][i:i + 3] for i in range(0, stride, channels)]
 
 
 def test_dom_has_verdict_and_charts(chromium, rendered):
