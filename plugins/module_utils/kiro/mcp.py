@@ -174,6 +174,14 @@ def read(path):
     return changeset.read_parsed(path, parse)
 
 
+def workspace_of(path):
+    """The workspace a ``<ws>/.kiro/settings/mcp.json`` belongs to (its servers start there), or None."""
+    parts = os.path.normpath(path).split(os.sep)
+    if len(parts) > 3 and parts[-3:-1] == [changeset.KIRO_DIR, "settings"]:
+        return os.sep.join(parts[:-3]) or os.sep
+    return None
+
+
 def merge(doc, servers, purge=False):
     """Return a new document with ``servers`` (from validate_servers) applied."""
     doc = copy.deepcopy(doc) if doc is not None else {}
