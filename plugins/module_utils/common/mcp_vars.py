@@ -48,6 +48,8 @@ class Expander:
         def sub(match):
             var = match.group(1)
             if var in self.approved and var in self.environ:
+                # Alone too: a server may print the variable's value without what surrounds it.
+                self.scrubber.add(self.environ[var])
                 return self.environ[var]
             return match.group(0)
 

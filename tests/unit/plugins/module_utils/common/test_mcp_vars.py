@@ -19,6 +19,14 @@ def test_only_approved_and_set_variables_are_expanded():
     assert exp.value("plain") == "plain"
 
 
+def test_an_expanded_variable_is_a_secret_alone_and_in_its_setting():
+    exp = expander()
+    exp.value("--token=${GITHUB_PAT}")
+    assert exp.scrubber.scrub("args: --token=ghp-from-the-environment-1") == "args: <redacted>"
+    # A server printing only the value: it is masked as well.
+    assert exp.scrubber.scrub("bad credentials ghp-from-the-environment-1") == "bad credentials <redacted>"
+
+
 def test_switches_become_strings_and_other_types_are_refused():
     exp = expander()
     assert exp.value(True, "READ_ONLY") == "true" and exp.value(False) == "false"
