@@ -12,7 +12,7 @@ import os
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 SUBDIR = "agents"
@@ -23,15 +23,9 @@ _MAPS = ("mcpServers", "toolAliases", "toolsSettings", "hooks")
 
 
 def validate_spec(spec, item):
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file stem such as 'aws-readonly'" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file stem such as 'aws-readonly'")
     item = "agent %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     if state == "absent":
         return {"name": name, "state": state}
     config = spec.get("config")
@@ -57,15 +51,7 @@ def validate_spec(spec, item):
 
 
 def validate_specs(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "agents[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("agent %s" % norm["name"], "is listed twice")
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+    return validation.validate_list(specs, "agents", "agent", validate_spec)
 
 
 def parse(text, path="<agent>"):

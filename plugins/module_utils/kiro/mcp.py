@@ -18,7 +18,7 @@ import os
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 RELPATH = os.path.join("settings", "mcp.json")
@@ -80,16 +80,10 @@ def _join_secrets(spec):
 
 def validate_server(spec, item):
     """Return (name, state, fields) where fields are mcp.json keys to set."""
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
+    name = validation.named(spec, item, NAME_RE, "is not a valid MCP server name")
     spec = _join_secrets(dict((_ALIASES.get(k, k), v) for k, v in spec.items()))
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r is not a valid MCP server name" % (name,))
     item = "MCP server %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     if state == "absent":
         return name, state, {}
     known = set(s for s, _ in FIELDS) | {"name", "state", "extra"}
@@ -144,15 +138,7 @@ def validate_server(spec, item):
 
 
 def validate_servers(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        name, state, fields = validate_server(spec, "mcp_servers[%d]" % index)
-        if name in seen:
-            raise KiroValidationError("MCP server %s" % name, "is listed twice")
-        seen.add(name)
-        out.append((name, state, fields))
-    return out
+    return validation.validate_list(specs, "mcp_servers", "MCP server", validate_server, name_of=lambda norm: norm[0])
 
 
 def parse(text, path="<mcp.json>"):

@@ -15,7 +15,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -110,16 +110,10 @@ def render(doc):
 
 def validate_spec(spec, item):
     """Validate one desired steering doc (a dict) and return it normalised."""
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file name such as 'operations' or 'operations.md'" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file name such as 'operations' or 'operations.md'")
     name = name[:-3] if name.endswith(".md") else name
     item = "steering %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     out = {"name": name, "state": state}
     if state == "absent":
         return out
@@ -155,15 +149,7 @@ def validate_spec(spec, item):
 
 
 def validate_specs(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "steering[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("steering %s" % norm["name"], "is listed twice")
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+    return validation.validate_list(specs, "steering", "steering", validate_spec)
 
 
 def desired_doc(existing, spec):
