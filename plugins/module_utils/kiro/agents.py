@@ -8,10 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
@@ -66,26 +65,15 @@ def read(path):
     return changeset.read_parsed(path, parse)
 
 
+def desired(existing, spec):
+    """The spec's config laid over the agent file's other keys."""
+    want = copy.deepcopy(existing) if existing else {}
+    want.update(copy.deepcopy(spec["config"]))
+    return want
+
+
 def plan(root, specs, purge=False):
-    directory = root.join(SUBDIR)
-    changes = []
-    managed = set()
-    for spec in specs:
-        path = os.path.join(directory, spec["name"] + ".json")
-        managed.add(os.path.basename(path))
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            if before is not None:
-                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = copy.deepcopy(existing) if existing else {}
-        want.update(copy.deepcopy(spec["config"]))
-        after = before if existing == want else render(want)
-        mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
-        changes.append(changeset.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
-    if purge:
-        changes.extend(changeset.purge(directory, ".json", managed))
-    return changes
+    return changeset.per_item(root.join(SUBDIR), ".json", specs, read, desired, render, purge=purge, secret=True)
 
 
 def describe(root):

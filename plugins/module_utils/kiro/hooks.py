@@ -215,20 +215,13 @@ def render(doc):
     return fileio.dump_json(doc)
 
 
-def _change(path, before, existing, want, name):
-    after = before if existing == want else render(want)
-    return changeset.FileChange(path, before, after, items=[name])
-
-
 def plan(root, specs, hook_format="classic", purge=False):
     directory = root.join(SUBDIR)
     changes = []
-    owned = set()
     for spec in specs:
         name = spec["name"]
         classic_path = os.path.join(directory, name + CLASSIC_SUFFIX)
         v1_path = os.path.join(directory, name + V1_SUFFIX)
-        owned.update((os.path.basename(classic_path), os.path.basename(v1_path)))
         keep, other = (classic_path, v1_path) if hook_format == "classic" else (v1_path, classic_path)
         if spec["state"] == "absent":
             for path in (classic_path, v1_path):
@@ -255,12 +248,12 @@ def plan(root, specs, hook_format="classic", purge=False):
                     break
             else:
                 want["hooks"].append(entry)
-        changes.append(_change(keep, before, existing, want, name))
+        changes.append(changeset.change(keep, before, existing, want, render, [name]))
         # The same hook left in the other format would fire twice.
         changes.extend(_remove_other_form(other, name, hook_format))
     if purge:
         for suffix in (CLASSIC_SUFFIX, V1_SUFFIX):
-            changes.extend(changeset.purge(directory, suffix, owned))
+            changes.extend(changeset.purge_except(directory, suffix, set(spec["name"] for spec in specs)))
     return changes
 
 

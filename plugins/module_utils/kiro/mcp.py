@@ -198,19 +198,13 @@ def merge(doc, servers, purge=False):
     return doc
 
 
-def change_for(path, before, existing, want, items):
-    after = before if existing is not None and existing == want else render(want)
-    mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
-    return changeset.FileChange(path, before, after, mode=mode, items=items)
-
-
 def plan(root, servers, purge=False):
     path = root.join(RELPATH)
     before, existing = read(path)
     if existing is None and not servers:
         return []
     want = merge(existing, servers, purge=purge)
-    return [change_for(path, before, existing, want, [name for name, _, _ in servers])]
+    return [changeset.change(path, before, existing, want, render, [name for name, _, _ in servers], secret=True)]
 
 
 def read_only(server):

@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
@@ -168,22 +167,8 @@ def read(path):
 
 def plan(root, specs, purge=False):
     """FileChanges for one root. ``specs`` must come from validate_specs."""
-    directory = root.join(SUBDIR)
-    changes = []
-    managed = set()
-    for spec in specs:
-        path = os.path.join(directory, spec["name"] + ".md")
-        managed.add(os.path.basename(path))
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = desired_doc(existing, spec)
-        after = before if existing == want else render(want).encode("utf-8")
-        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
-    if purge:
-        changes.extend(changeset.purge(directory, ".md", managed))
-    return changes
+    return changeset.per_item(root.join(SUBDIR), ".md", specs, read, desired_doc,
+                              lambda doc: render(doc).encode("utf-8"), purge=purge)
 
 
 def describe(root):

@@ -311,39 +311,19 @@ def directory(root):
     return os.path.join(root.workspace, RELDIR)
 
 
-def path_for(root, name):
-    return os.path.join(directory(root), PREFIX + name + SUFFIX)
-
-
 def managed(directory_path):
     """(name, path) of the kiro-*.yml files in ``directory_path`` (any Overlay applied), sorted."""
-    return [(entry[len(PREFIX):-len(SUFFIX)], os.path.join(directory_path, entry))
-            for entry in changeset.names(directory_path)
-            if entry.startswith(PREFIX) and entry.endswith(SUFFIX) and len(entry) > len(PREFIX) + len(SUFFIX)]
+    return changeset.listing(directory_path, SUFFIX, PREFIX)
 
 
 def plan(root, specs, purge=False):
     base = directory(root)
     if base is None:
         return []
-    changes = []
-    keep = set()
-    for spec in specs:
-        path = path_for(root, spec["name"])
-        keep.add(path)
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            if before is not None:
-                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = document(spec)
-        after = before if existing == want else render(want, spec["agent"])
-        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
-    if purge:
-        # Only kiro-*.yml: the repository's own workflows are never ours to delete.
-        changes.extend(changeset.FileChange(path, changeset.read_bytes(path), None, items=[name])
-                       for name, path in managed(base) if path not in keep)
-    return changes
+    # Only kiro-*.yml is purged: the repository's own workflows are never ours to delete.
+    # render() finds the agent in the document, which names it (--agent).
+    return changeset.per_item(base, SUFFIX, specs, read, lambda existing, spec: document(spec), render,
+                              purge=purge, prefix=PREFIX)
 
 
 def describe(root):
