@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
 
 
 class ActionModule(ActionBase):
@@ -22,5 +22,4 @@ class ActionModule(ActionBase):
         args["mcp_servers"] = [secrets.split_server_secrets(s) for s in args.get("mcp_servers") or []]
         result.update(self._execute_module(module_name="kiro.platform.mcp_servers", module_args=args,
                                            task_vars=task_vars))
-        return resultfrom ansible_collections.kiro.platform.plugins.module_utils.common import secrets
-
+        return result
