@@ -8,11 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 SUBDIR = "agents"
@@ -23,15 +22,9 @@ _MAPS = ("mcpServers", "toolAliases", "toolsSettings", "hooks")
 
 
 def validate_spec(spec, item):
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file stem such as 'aws-readonly'" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file stem such as 'aws-readonly'")
     item = "agent %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     if state == "absent":
         return {"name": name, "state": state}
     config = spec.get("config")
@@ -57,15 +50,7 @@ def validate_spec(spec, item):
 
 
 def validate_specs(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "agents[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("agent %s" % norm["name"], "is listed twice")
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+    return validation.validate_list(specs, "agents", "agent", validate_spec)
 
 
 def parse(text, path="<agent>"):
@@ -80,26 +65,15 @@ def read(path):
     return changeset.read_parsed(path, parse)
 
 
+def desired(existing, spec):
+    """The spec's config laid over the agent file's other keys."""
+    want = copy.deepcopy(existing) if existing else {}
+    want.update(copy.deepcopy(spec["config"]))
+    return want
+
+
 def plan(root, specs, purge=False):
-    directory = root.join(SUBDIR)
-    changes = []
-    managed = set()
-    for spec in specs:
-        path = os.path.join(directory, spec["name"] + ".json")
-        managed.add(os.path.basename(path))
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            if before is not None:
-                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = copy.deepcopy(existing) if existing else {}
-        want.update(copy.deepcopy(spec["config"]))
-        after = before if existing == want else render(want)
-        mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
-        changes.append(changeset.FileChange(path, before, after, mode=mode, items=[spec["name"]]))
-    if purge:
-        changes.extend(changeset.purge(directory, ".json", managed))
-    return changes
+    return changeset.per_item(root.join(SUBDIR), ".json", specs, read, desired, render, purge=purge, secret=True)
 
 
 def describe(root):

@@ -15,9 +15,18 @@ TARGETS = dict(
     create_workspaces=dict(type="bool", default=False),
 )
 
-STEERING = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+
+def _item(**options):
+    """The options of one item of a kind: its name and state, then ``options``."""
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    spec.update(options)
+    return spec
+
+
+STEERING = _item(
     content=dict(type="str"),
     source=dict(type="path"),
     inclusion=dict(type="str", choices=["always", "fileMatch", "manual", "auto"], default="always"),
@@ -26,9 +35,7 @@ STEERING = dict(
     description=dict(type="str"),
 )
 
-HOOK = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+HOOK = _item(
     title=dict(type="str"),
     description=dict(type="str"),
     enabled=dict(type="bool", default=True),
@@ -37,9 +44,7 @@ HOOK = dict(
     timeout=dict(type="int"),
 )
 
-MCP_SERVER = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+MCP_SERVER = _item(
     command=dict(type="str"),
     args=dict(type="list", elements="str"),
     env=dict(type="dict"),
@@ -56,15 +61,11 @@ MCP_SERVER = dict(
     extra=dict(type="dict"),
 )
 
-AGENT = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+AGENT = _item(
     config=dict(type="dict"),
 )
 
-WORKFLOW = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+WORKFLOW = _item(
     agent=dict(type="str"),
     schedule=dict(type="str"),
     enabled=dict(type="bool", default=True),

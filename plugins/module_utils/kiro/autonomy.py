@@ -62,16 +62,14 @@ def plan_settings(path, keys):
         return []
     want = copy.deepcopy(existing) if existing is not None else {}
     want.update(copy.deepcopy(keys))
-    after = before if existing == want else settings.render(want)
-    return [changeset.FileChange(path, before, after, items=sorted(keys))]
+    return [changeset.change(path, before, existing, want, settings.render, sorted(keys))]
 
 
 def plan_permissions(root, rules, purge=False):
     path = root.join(permissions.RELPATH)
     before, existing = permissions.read(path)
     want = permissions.merge(existing, rules, purge=purge)
-    after = before if existing == want else permissions.render(want)
-    return [changeset.FileChange(path, before, after, items=[r["capability"] for r in rules])]
+    return [changeset.change(path, before, existing, want, permissions.render, [r["capability"] for r in rules])]
 
 
 def plan(roots, spec, user_settings=None, purge=False):

@@ -77,16 +77,17 @@ def names(directory):
     return sorted(found)
 
 
-def listing(directory, suffix):
-    """(stem, path) of the files in ``directory`` whose names end with ``suffix``, sorted."""
-    return [(entry[:-len(suffix)], os.path.join(directory, entry))
-            for entry in names(directory) if entry.endswith(suffix)]
+def listing(directory, suffix, prefix=""):
+    """(stem, path) of the files ``<prefix><stem><suffix>`` in ``directory`` (stem not empty), sorted."""
+    return [(entry[len(prefix):-len(suffix)], os.path.join(directory, entry))
+            for entry in names(directory)
+            if entry.startswith(prefix) and entry.endswith(suffix) and len(entry) > len(prefix) + len(suffix)]
 
 
-def purge(directory, suffix, keep):
-    """FileChanges deleting the ``suffix`` files of ``directory`` whose names are not in ``keep``."""
+def purge_except(directory, suffix, keep, prefix=""):
+    """FileChanges deleting the files of ``listing(directory, suffix, prefix)`` whose stems are not in ``keep``."""
     return [FileChange(path, read_bytes(path), None, items=[stem])
-            for stem, path in listing(directory, suffix) if os.path.basename(path) not in keep]
+            for stem, path in listing(directory, suffix, prefix) if stem not in keep]
 
 
 def decode_text(path, data):
@@ -149,6 +150,40 @@ class FileChange:
             "before": secrets.diff_text(self.path, self.before),
             "after": secrets.diff_text(self.path, self.after),
         }
+
+
+def change(path, before, existing, want, render, items, secret=False):
+    """The change that makes ``path`` hold ``want``; ``existing`` is ``before`` parsed (or None).
+
+    The bytes stay as they are when the document would not change, so a file is never
+    reformatted for nothing. With ``secret``, a document holding env or header values
+    gets mode 0600, whether its bytes change or not.
+    """
+    after = before if existing == want else render(want)
+    mode = fileio.SECRET_MODE if secret and secrets.holds_secrets(want) else None
+    return FileChange(path, before, after, mode=mode, items=items)
+
+
+def per_item(directory, suffix, specs, read, desired, render, purge=False, secret=False, prefix=""):
+    """The changes of items kept one per file, ``<directory>/<prefix><name><suffix>``.
+
+    ``specs`` are validated (``name``, ``state``); ``read(path)`` gives a file's (bytes,
+    parsed). An absent item's file is deleted where it exists, a present one's made to
+    hold ``desired(existing, spec)`` (see :func:`change`); with ``purge``, every other
+    such file in ``directory`` is deleted.
+    """
+    changes = []
+    for spec in specs:
+        path = os.path.join(directory, prefix + spec["name"] + suffix)
+        before, existing = read(path)
+        if spec["state"] == "absent":
+            if before is not None:
+                changes.append(FileChange(path, before, None, items=[spec["name"]]))
+            continue
+        changes.append(change(path, before, existing, desired(existing, spec), render, [spec["name"]], secret))
+    if purge:
+        changes.extend(purge_except(directory, suffix, set(spec["name"] for spec in specs), prefix))
+    return changes
 
 
 KIRO_DIR = ".kiro"

@@ -22,7 +22,7 @@ import os
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 SUBDIR = "hooks"
@@ -94,15 +94,9 @@ def glob_regex(patterns):
 
 
 def validate_spec(spec, item):
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file stem such as 'cost-optimization'" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file stem such as 'cost-optimization'")
     item = "hook %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     if state == "absent":
         return {"name": name, "state": state}
     when = spec.get("when")
@@ -162,17 +156,14 @@ def validate_spec(spec, item):
 def validate_specs(specs, hook_format="classic"):
     if hook_format not in FORMATS:
         raise KiroValidationError("hooks_format", "must be one of %s, not %r" % (", ".join(FORMATS), hook_format))
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "hooks[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("hook %s" % norm["name"], "is listed twice")
+
+    def validate_for_format(spec, item):
+        norm = validate_spec(spec, item)
         if hook_format == "classic" and norm.get("when", {}).get("type") in V1_ONLY:
             raise KiroValidationError("hook %s" % norm["name"], "trigger %s exists only in the v1 hook format" % norm["when"]["type"])
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+        return norm
+
+    return validation.validate_list(specs, "hooks", "hook", validate_for_format)
 
 
 def classic_entry(spec):
@@ -224,20 +215,13 @@ def render(doc):
     return fileio.dump_json(doc)
 
 
-def _change(path, before, existing, want, name):
-    after = before if existing == want else render(want)
-    return changeset.FileChange(path, before, after, items=[name])
-
-
 def plan(root, specs, hook_format="classic", purge=False):
     directory = root.join(SUBDIR)
     changes = []
-    owned = set()
     for spec in specs:
         name = spec["name"]
         classic_path = os.path.join(directory, name + CLASSIC_SUFFIX)
         v1_path = os.path.join(directory, name + V1_SUFFIX)
-        owned.update((os.path.basename(classic_path), os.path.basename(v1_path)))
         keep, other = (classic_path, v1_path) if hook_format == "classic" else (v1_path, classic_path)
         if spec["state"] == "absent":
             for path in (classic_path, v1_path):
@@ -264,12 +248,12 @@ def plan(root, specs, hook_format="classic", purge=False):
                     break
             else:
                 want["hooks"].append(entry)
-        changes.append(_change(keep, before, existing, want, name))
+        changes.append(changeset.change(keep, before, existing, want, render, [name]))
         # The same hook left in the other format would fire twice.
         changes.extend(_remove_other_form(other, name, hook_format))
     if purge:
         for suffix in (CLASSIC_SUFFIX, V1_SUFFIX):
-            changes.extend(changeset.purge(directory, suffix, owned))
+            changes.extend(changeset.purge_except(directory, suffix, set(spec["name"] for spec in specs)))
     return changes
 
 

@@ -21,7 +21,7 @@ __metaclass__ = type
 import copy
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import clock, fileio, secrets
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
     agents, autonomy, changeset, facts, hooks, mcp, permissions, settings, snapshot, workflows)
@@ -99,10 +99,7 @@ def _change(path, before, doc, locked, items, render, secret_mode=False):
     A rewritten document holding env or header values becomes 0600, as every
     writer of that file makes it.
     """
-    if locked == doc:
-        return changeset.FileChange(path, before, before)
-    mode = fileio.SECRET_MODE if secret_mode and secrets.holds_secrets(locked) else None
-    return changeset.FileChange(path, before, render(locked), mode=mode, items=items)
+    return changeset.change(path, before, doc, locked, render, items, secret=secret_mode and locked != doc)
 
 
 def lock_hook(fmt, path):

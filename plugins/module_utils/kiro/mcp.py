@@ -18,7 +18,7 @@ import os
 import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 RELPATH = os.path.join("settings", "mcp.json")
@@ -80,16 +80,10 @@ def _join_secrets(spec):
 
 def validate_server(spec, item):
     """Return (name, state, fields) where fields are mcp.json keys to set."""
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
+    name = validation.named(spec, item, NAME_RE, "is not a valid MCP server name")
     spec = _join_secrets(dict((_ALIASES.get(k, k), v) for k, v in spec.items()))
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r is not a valid MCP server name" % (name,))
     item = "MCP server %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     if state == "absent":
         return name, state, {}
     known = set(s for s, _ in FIELDS) | {"name", "state", "extra"}
@@ -144,15 +138,7 @@ def validate_server(spec, item):
 
 
 def validate_servers(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        name, state, fields = validate_server(spec, "mcp_servers[%d]" % index)
-        if name in seen:
-            raise KiroValidationError("MCP server %s" % name, "is listed twice")
-        seen.add(name)
-        out.append((name, state, fields))
-    return out
+    return validation.validate_list(specs, "mcp_servers", "MCP server", validate_server, name_of=lambda norm: norm[0])
 
 
 def parse(text, path="<mcp.json>"):
@@ -172,6 +158,14 @@ def render(doc):
 
 def read(path):
     return changeset.read_parsed(path, parse)
+
+
+def workspace_of(path):
+    """The workspace a ``<ws>/.kiro/settings/mcp.json`` belongs to (its servers start there), or None."""
+    parts = os.path.normpath(path).split(os.sep)
+    if len(parts) > 3 and parts[-3:-1] == [changeset.KIRO_DIR, "settings"]:
+        return os.sep.join(parts[:-3]) or os.sep
+    return None
 
 
 def merge(doc, servers, purge=False):
@@ -204,19 +198,13 @@ def merge(doc, servers, purge=False):
     return doc
 
 
-def change_for(path, before, existing, want, items):
-    after = before if existing is not None and existing == want else render(want)
-    mode = fileio.SECRET_MODE if secrets.holds_secrets(want) else None
-    return changeset.FileChange(path, before, after, mode=mode, items=items)
-
-
 def plan(root, servers, purge=False):
     path = root.join(RELPATH)
     before, existing = read(path)
     if existing is None and not servers:
         return []
     want = merge(existing, servers, purge=purge)
-    return [change_for(path, before, existing, want, [name for name, _, _ in servers])]
+    return [changeset.change(path, before, existing, want, render, [name for name, _, _ in servers], secret=True)]
 
 
 def read_only(server):

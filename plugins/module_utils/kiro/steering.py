@@ -12,10 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -110,16 +109,10 @@ def render(doc):
 
 def validate_spec(spec, item):
     """Validate one desired steering doc (a dict) and return it normalised."""
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file name such as 'operations' or 'operations.md'" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file name such as 'operations' or 'operations.md'")
     name = name[:-3] if name.endswith(".md") else name
     item = "steering %s" % name
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % state)
+    state = validation.state_of(spec, item)
     out = {"name": name, "state": state}
     if state == "absent":
         return out
@@ -155,15 +148,7 @@ def validate_spec(spec, item):
 
 
 def validate_specs(specs):
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "steering[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("steering %s" % norm["name"], "is listed twice")
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+    return validation.validate_list(specs, "steering", "steering", validate_spec)
 
 
 def desired_doc(existing, spec):
@@ -182,22 +167,8 @@ def read(path):
 
 def plan(root, specs, purge=False):
     """FileChanges for one root. ``specs`` must come from validate_specs."""
-    directory = root.join(SUBDIR)
-    changes = []
-    managed = set()
-    for spec in specs:
-        path = os.path.join(directory, spec["name"] + ".md")
-        managed.add(os.path.basename(path))
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = desired_doc(existing, spec)
-        after = before if existing == want else render(want).encode("utf-8")
-        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
-    if purge:
-        changes.extend(changeset.purge(directory, ".md", managed))
-    return changes
+    return changeset.per_item(root.join(SUBDIR), ".md", specs, read, desired_doc,
+                              lambda doc: render(doc).encode("utf-8"), purge=purge)
 
 
 def describe(root):

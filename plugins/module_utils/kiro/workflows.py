@@ -22,7 +22,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, validation
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 try:
@@ -128,19 +128,13 @@ def _text(spec, key, item, required=True, default=None):
 
 
 def validate_spec(spec, item):
-    if not isinstance(spec, dict):
-        raise KiroValidationError(item, "must be a mapping")
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise KiroValidationError(item, "name %r must be a file stem such as 'cost-optimizer' "
-                                        "(the file is kiro-<name>.yml)" % (name,))
+    name = validation.named(spec, item, NAME_RE, "must be a file stem such as 'cost-optimizer' "
+                                                 "(the file is kiro-<name>.yml)")
     item = "workflow %s" % name
     unknown = sorted(str(k) for k in spec if k not in KEYS)
     if unknown:
         raise KiroValidationError(item, "unknown key(s) %s; expected %s" % (", ".join(unknown), ", ".join(KEYS)))
-    state = spec.get("state") or "present"
-    if state not in ("present", "absent"):
-        raise KiroValidationError(item, "state must be present or absent, not %r" % (state,))
+    state = validation.state_of(spec, item)
     if state == "absent":
         return {"name": name, "state": state}
     agent = _text(spec, "agent", item)
@@ -181,15 +175,7 @@ def validate_spec(spec, item):
 def validate_specs(specs):
     if specs is not None and not isinstance(specs, list):
         raise KiroValidationError("workflows", "must be a list")
-    out = []
-    seen = set()
-    for index, spec in enumerate(specs or []):
-        norm = validate_spec(spec, "workflows[%d]" % index)
-        if norm["name"] in seen:
-            raise KiroValidationError("workflow %s" % norm["name"], "is listed twice")
-        seen.add(norm["name"])
-        out.append(norm)
-    return out
+    return validation.validate_list(specs, "workflows", "workflow", validate_spec)
 
 
 # ---------------------------------------------------------------- the document
@@ -325,39 +311,19 @@ def directory(root):
     return os.path.join(root.workspace, RELDIR)
 
 
-def path_for(root, name):
-    return os.path.join(directory(root), PREFIX + name + SUFFIX)
-
-
 def managed(directory_path):
     """(name, path) of the kiro-*.yml files in ``directory_path`` (any Overlay applied), sorted."""
-    return [(entry[len(PREFIX):-len(SUFFIX)], os.path.join(directory_path, entry))
-            for entry in changeset.names(directory_path)
-            if entry.startswith(PREFIX) and entry.endswith(SUFFIX) and len(entry) > len(PREFIX) + len(SUFFIX)]
+    return changeset.listing(directory_path, SUFFIX, PREFIX)
 
 
 def plan(root, specs, purge=False):
     base = directory(root)
     if base is None:
         return []
-    changes = []
-    keep = set()
-    for spec in specs:
-        path = path_for(root, spec["name"])
-        keep.add(path)
-        before, existing = read(path)
-        if spec["state"] == "absent":
-            if before is not None:
-                changes.append(changeset.FileChange(path, before, None, items=[spec["name"]]))
-            continue
-        want = document(spec)
-        after = before if existing == want else render(want, spec["agent"])
-        changes.append(changeset.FileChange(path, before, after, items=[spec["name"]]))
-    if purge:
-        # Only kiro-*.yml: the repository's own workflows are never ours to delete.
-        changes.extend(changeset.FileChange(path, changeset.read_bytes(path), None, items=[name])
-                       for name, path in managed(base) if path not in keep)
-    return changes
+    # Only kiro-*.yml is purged: the repository's own workflows are never ours to delete.
+    # render() finds the agent in the document, which names it (--agent).
+    return changeset.per_item(base, SUFFIX, specs, read, lambda existing, spec: document(spec), render,
+                              purge=purge, prefix=PREFIX)
 
 
 def describe(root):

@@ -331,3 +331,11 @@ def test_invalid_settings_are_rejected():
         McpProbeProvider({"approved_env_vars": "GITHUB_PAT"})
     with pytest.raises(CriterionError, match="unknown setting"):
         McpProbeProvider({"headers": {}})
+
+
+def test_a_missing_sdk_is_a_provider_error_naming_the_provider(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mcp", None)  # makes ``import mcp`` fail
+    with pytest.raises(ProviderError, match=r"the mcp_probe provider needs the Python MCP SDK on the controller "
+                                            r"\(pip install 'mcp>=2.3'\)") as err:
+        measure(servers={"a": {"command": "x"}})
+    assert err.value.retryable is False

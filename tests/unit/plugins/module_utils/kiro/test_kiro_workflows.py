@@ -62,6 +62,9 @@ def test_render_parse_round_trip():
         spec = workflows.validate_specs([raw])[0]
         data = workflows.render(workflows.document(spec), spec["agent"])
         assert data.startswith(b"# Managed by kiro.platform")
+        # plan() renders without the agent: the header finds it in the document's --agent.
+        assert workflows.render(workflows.document(spec)) == data
+        assert ("agent %s on a schedule" % spec["agent"]).encode() in data.splitlines()[0]
         doc = workflows.parse(data.decode("utf-8"), "kiro-x.yml")
         assert doc == workflows.document(spec)
         # A disabled workflow has no schedule at all, so its cron cannot be read back.
