@@ -139,7 +139,7 @@ def main():
         playbooks(work)
         ours, second, naive = [], [], []
         per_file_tasks = None
-        for attempt in range(args.repeat):
+        for _attempt in range(args.repeat):
             shutil.rmtree(hosts_dir, ignore_errors=True)
             ours.append(run(work, "kiro_config.yml", args.strategy, args.forks))
             second.append(run(work, "kiro_config.yml", args.strategy, args.forks))

@@ -40,8 +40,8 @@ def test_check_mode_predicts_exactly(sandbox):
     real = run_playbook("phase1.yml", sandbox, "--diff")
     assert real.rc == 0, real.out + real.err
     assert predicted.hosts_recap() == real.hosts_recap()
-    assert sorted(set(l for l in predicted.out.splitlines() if l.startswith("+++ after:"))) == \
-        sorted(set(l for l in real.out.splitlines() if l.startswith("+++ after:")))
+    assert sorted(set(line for line in predicted.out.splitlines() if line.startswith("+++ after:"))) == \
+        sorted(set(line for line in real.out.splitlines() if line.startswith("+++ after:")))
 
 
 def test_operator_entries_survive(sandbox):

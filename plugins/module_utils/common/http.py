@@ -71,7 +71,7 @@ def check_url(value, where, key="url"):
         raise InvalidInput(where, "%s must be an http:// or https:// URL" % key)
     parts = urllib.parse.urlsplit(value.strip())
     try:
-        parts.port
+        _ = parts.port  # raises ValueError for a bad port
     except ValueError:
         raise InvalidInput(where, "%s has an invalid port: %s" % (key, safe_url(value)))
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -87,7 +87,7 @@ def _scalar(value):
         return value
     # A JSON string is a valid YAML scalar; YAML also breaks or folds on DEL, C1
     # controls and the Unicode line/paragraph separators, so escape those too.
-    return re.sub(u"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]", lambda m: "\\u%04x" % ord(m.group(0)),
+    return re.sub("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]", lambda m: "\\u%04x" % ord(m.group(0)),
                   json.dumps(value, ensure_ascii=False))
 
 

@@ -192,7 +192,7 @@ def svg(criterion, width=520, height=210):
 
     # the line, broken where there is no data
     path, pen = [], False
-    for (x, y, _outcome), xn in zip(points, xs_numeric):
+    for (_x, y, _outcome), xn in zip(points, xs_numeric):
         if y is None:
             pen = False
             continue

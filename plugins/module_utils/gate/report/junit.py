@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate.report import summary, values
 
-_XML_BAD = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_BAD = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _x(text):
