@@ -37,7 +37,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures.aws_k8s import FakeKubeApi, MotoServer, cron_job, deployment  # noqa: E402
+from fixtures.kube_objects import cron_job, deployment  # noqa: E402
+from fixtures.kube_standin import FakeKubeApi  # noqa: E402
+from fixtures.moto_aws import MotoServer  # noqa: E402
 
 ROLES = ("kiro-agent-dev", "kiro-agent-prod")
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

@@ -3,7 +3,7 @@
 
 Starts real services on 127.0.0.1 — Prometheus with backfilled history
 (tests/fixtures/servers.py), moto_server with CloudWatch datapoints
-(tests/fixtures/aws_k8s.py), a JSON HTTP server answering after --latency
+(tests/fixtures/moto_aws.py), a JSON HTTP server answering after --latency
 seconds — and writes metric files, then builds 20 criteria, 5 per provider
 (prometheus, cloudwatch, http_json, file), and measures:
 
@@ -40,7 +40,7 @@ for path in (COLLECTIONS, TESTS):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from fixtures import aws_k8s, servers  # noqa: E402
+from fixtures import moto_aws, servers  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine  # noqa: E402
@@ -187,7 +187,7 @@ def main():
     try:
         prometheus = servers.Prometheus(os.path.join(work, "prometheus"))
         prometheus.start()
-        moto = aws_k8s.MotoServer().start()
+        moto = moto_aws.MotoServer().start()
         seed_cloudwatch(moto)
         http = servers.JsonServer().start()
         route_http(http, args.latency)

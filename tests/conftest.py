@@ -21,10 +21,10 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture(scope="module")
 def moto():
-    """A moto server (tests/fixtures/aws_k8s.py) for the lifetime of a test module."""
+    """A moto server (tests/fixtures/moto_aws.py) for the lifetime of a test module."""
     if TESTS not in sys.path:
         sys.path.insert(0, TESTS)
-    from fixtures.aws_k8s import MotoServer
+    from fixtures.moto_aws import MotoServer
     server = MotoServer().start()
     yield server
     server.stop()

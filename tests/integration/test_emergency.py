@@ -20,7 +20,10 @@ from conftest import ROOT, run_playbook, tree, workspace
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures.aws_k8s import FakeKubeApi, MotoServer, closed_url, cron_job, deployment  # noqa: E402
+from fixtures.kube_objects import cron_job, deployment  # noqa: E402
+from fixtures.kube_standin import FakeKubeApi  # noqa: E402
+from fixtures.local_http import closed_url  # noqa: E402
+from fixtures.moto_aws import MotoServer  # noqa: E402
 from fixtures.receivers import Receiver  # noqa: E402
 
 HOSTS = ("dev-workstation-1", "dev-workstation-2", "staging-runner-1", "prod-runner-1", "prod-runner-2")

@@ -22,7 +22,7 @@ from conftest import BIN, ROOT, ansible_env
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures import aws_k8s  # noqa: E402
+from fixtures import kube_objects, kube_standin, local_http  # noqa: E402
 
 TOKEN = "ks-int-KubeT0ken-w8Rt5Yp2"
 AWS_KEY_ID = "AKIAKILLSWITCHINT7Q2"
@@ -170,7 +170,7 @@ FAILING = """
 
 @pytest.fixture(scope="module")
 def kube_api():
-    api = aws_k8s.FakeKubeApi(token=TOKEN).start()
+    api = kube_standin.FakeKubeApi(token=TOKEN).start()
     yield api
     api.stop()
 
@@ -179,11 +179,11 @@ def kube_api():
 def world(moto, kube_api, tmp_path):
     """Two fresh IAM roles, a cluster with agents and bystanders, and the vars file."""
     kube_api.reset()
-    kube_api.add(aws_k8s.cron_job("nightly-triage", labels=dict(AGENT, app="nightly-triage")),
-                 aws_k8s.cron_job("backup"),
-                 aws_k8s.deployment("triage-agent", replicas=3, labels=dict(AGENT, app="triage-agent")),
-                 aws_k8s.deployment("idle-agent", replicas=0, labels=dict(AGENT, app="idle-agent")),
-                 aws_k8s.deployment("gateway", replicas=2))
+    kube_api.add(kube_objects.cron_job("nightly-triage", labels=dict(AGENT, app="nightly-triage")),
+                 kube_objects.cron_job("backup"),
+                 kube_objects.deployment("triage-agent", replicas=3, labels=dict(AGENT, app="triage-agent")),
+                 kube_objects.deployment("idle-agent", replicas=0, labels=dict(AGENT, app="idle-agent")),
+                 kube_objects.deployment("gateway", replicas=2))
     suffix = uuid.uuid4().hex[:8]
     roles = ["kiro-agent-dev-%s" % suffix, "kiro-agent-prod-%s" % suffix]
     for role in roles:
@@ -193,7 +193,7 @@ def world(moto, kube_api, tmp_path):
     variables.write_text(json.dumps({
         "incident": "INC-%s" % suffix, "agent_roles": roles, "moto_url": moto.url, "kube_url": kube_api.url,
         "kube_token": TOKEN, "aws_key_id": AWS_KEY_ID, "aws_secret": AWS_SECRET,
-        "closed_url": aws_k8s.closed_url(), "ansible_python_interpreter": os.path.join(BIN, "python")}))
+        "closed_url": local_http.closed_url(), "ansible_python_interpreter": os.path.join(BIN, "python")}))
     return roles, str(variables)
 
 

@@ -156,3 +156,28 @@ def test_notify_from_a_playbook_sends_everywhere_and_never_prints_a_secret(tmp_p
     for secret in (SLACK_TOKEN, HOOK_TOKEN, AWS_SECRET, "/services/T0KIRO"):
         assert secret not in output, "%s printed:\n%s" % (secret, output)
         assert secret not in logged
+
+
+WRONG_TYPE = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: An argument that cannot be converted fails the task, naming it, URLs cut to their origin
+      kiro.platform.notify:
+        channels: [{type: webhook, url: "{{ hook_url }}/{{ vault_hook_token }}"}]
+        payload: {incident_id: INC-42}
+        timeout: "{{ hook_url }}/{{ vault_hook_token }}"
+"""
+
+
+def test_an_argument_of_the_wrong_type_fails_naming_it_without_the_secret(tmp_path):
+    playbook = tmp_path / "wrong.yml"
+    playbook.write_text(textwrap.dedent(WRONG_TYPE))
+    proc = subprocess.run([PLAYBOOK, str(playbook), "-e", "hook_url=http://127.0.0.1:9", "-e",
+                           "vault_hook_token=%s" % HOOK_TOKEN], cwd=ROOT, env=ansible_env(), capture_output=True,
+                          text=True, timeout=120, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "kiro.platform.notify: argument 'timeout' is of type str" in output, output
+    assert HOOK_TOKEN not in output, output

@@ -58,7 +58,7 @@ def _cluster(params, cluster, check_mode):
     # imported here: the kubernetes package is loaded only when there are clusters
     from ansible_collections.kiro.platform.plugins.module_utils.emergency import workloads
     return workloads.switch(params["state"], cluster, params["incident_id"], label_selector=params["label_selector"],
-                             timeout=params["timeout"], check_mode=check_mode)
+                            timeout=params["timeout"], check_mode=check_mode)
 
 
 def _run_all(jobs):

@@ -1,4 +1,4 @@
-"""The emergency rollback's summary, post-mortem and evidence (module_utils/emergency/incident.py)."""
+"""The emergency rollback's summary, post-mortem and evidence (module_utils/emergency/incident/)."""
 
 import json
 import os

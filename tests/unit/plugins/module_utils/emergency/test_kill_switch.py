@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
-from fixtures.aws_k8s import cron_job, deployment  # noqa: E402
+from fixtures import kube_standin, local_http  # noqa: E402
+from fixtures.kube_objects import cron_job, deployment  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import kube  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import iam  # noqa: E402
@@ -127,7 +127,7 @@ def test_missing_role_fails_alone(aws):
 
 
 def test_endpoint_down_fails_every_role_quickly_without_secrets():
-    settings = {"endpoint_url": aws_k8s.closed_url(), "region": "us-east-1", "aws_access_key_id": AWS_KEY_ID,
+    settings = {"endpoint_url": local_http.closed_url(), "region": "us-east-1", "aws_access_key_id": AWS_KEY_ID,
                 "aws_secret_access_key": AWS_SECRET, "aws_session_token": "ks-sess-Tok9"}
     started = time.time()
     results = iam.switch("engaged", ["a", "b", "c"], settings, timeout=2)
@@ -148,7 +148,7 @@ def test_bad_connection_settings_fail_every_role():
 
 @pytest.fixture(scope="module")
 def _servers():
-    one, two = aws_k8s.FakeKubeApi(token=TOKEN).start(), aws_k8s.FakeKubeApi(token=TOKEN + "-2").start()
+    one, two = kube_standin.FakeKubeApi(token=TOKEN).start(), kube_standin.FakeKubeApi(token=TOKEN + "-2").start()
     yield one, two
     one.stop()
     two.stop()
@@ -330,7 +330,7 @@ def test_pagination(kube_api, monkeypatch):
 
 def test_kubeconfig_and_context(kube_api, tmp_path):
     seed(kube_api)
-    path = aws_k8s.kubeconfig(str(tmp_path / "config"), kube_api.url, TOKEN, context="fake")
+    path = kube_standin.kubeconfig(str(tmp_path / "config"), kube_api.url, TOKEN, context="fake")
     results = switches.switch("engaged", {"name": "kc", "kubeconfig": path, "context": "fake"}, INCIDENT, timeout=2)
     assert actions(results) == ["suspended", "unchanged", "scaled_down", "unchanged"]
     assert TOKEN not in json.dumps(results)
@@ -339,7 +339,7 @@ def test_kubeconfig_and_context(kube_api, tmp_path):
 def test_unreachable_cluster_is_one_failed_item_and_stops_nothing_else(kube_api):
     seed(kube_api)
     started = time.time()
-    down = switches.switch("engaged", {"name": "gone", "host": aws_k8s.closed_url(), "token": TOKEN}, INCIDENT,
+    down = switches.switch("engaged", {"name": "gone", "host": local_http.closed_url(), "token": TOKEN}, INCIDENT,
                            timeout=2)
     assert time.time() - started < 2
     assert len(down) == 1 and down[0]["action"] == "failed" and down[0]["cluster"] == "gone"

@@ -13,10 +13,11 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
+from fixtures import local_http  # noqa: E402
 from fixtures.receivers import Receiver  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.emergency.notify import message  # noqa: E402
 
 PAYLOAD = {
     "event": "kiro.emergency_rollback",
@@ -160,7 +161,7 @@ def test_a_channel_answering_an_error_fails_and_the_others_are_still_sent(slack,
 
 def test_a_refused_connection_fails_at_once(slack):
     started = time.monotonic()
-    result = notify.notify([{"type": "webhook", "url": aws_k8s.closed_url() + "/x"},
+    result = notify.notify([{"type": "webhook", "url": local_http.closed_url() + "/x"},
                             {"type": "slack", "url": slack.hook}], PAYLOAD, timeout=2)
     assert time.monotonic() - started < 1
     refused, sent = result["notifications"]
@@ -205,7 +206,7 @@ def test_sns_to_a_missing_topic_or_a_dead_endpoint_fails_quickly_with_a_clear_er
     missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic-%s" % uuid.uuid4().hex[:6]
     started = time.monotonic()
     result = notify.notify([sns_channel(moto, missing, name="missing"),
-                            sns_channel(moto, missing, name="down", endpoint_url=aws_k8s.closed_url())],
+                            sns_channel(moto, missing, name="down", endpoint_url=local_http.closed_url())],
                            PAYLOAD, timeout=2)
     assert time.monotonic() - started < 1.5
     gone, down = by_name(result)["missing"], by_name(result)["down"]
@@ -228,7 +229,7 @@ def test_secrets_never_appear_in_the_result(slack, webhook):
                                                     "X-Api-Key": AWS_SECRET[::-1]}},
         {"type": "slack", "url": "https://127.0.0.1:99999/services/%s" % SLACK_TOKEN},
         {"type": "webhook", "url": "ftp://host/%s" % SLACK_TOKEN, "name": "ftp"},
-        {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:t", "endpoint_url": aws_k8s.closed_url(),
+        {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:t", "endpoint_url": local_http.closed_url(),
          "aws_access_key_id": AWS_KEY_ID, "aws_secret_access_key": AWS_SECRET, "aws_session_token": QUERY_SECRET},
     ], PAYLOAD, timeout=2)
     assert [n["ok"] for n in result["notifications"]] == [False] * 5
@@ -246,7 +247,7 @@ def test_secrets_never_appear_in_the_result(slack, webhook):
 def test_check_mode_sends_nothing(slack, webhook):
     result = notify.notify([{"type": "slack", "url": slack.hook}, {"type": "webhook", "url": webhook.url},
                             {"type": "sns", "topic_arn": "arn:aws:sns:us-east-1:123456789012:t",
-                             "endpoint_url": aws_k8s.closed_url()},
+                             "endpoint_url": local_http.closed_url()},
                             {"type": "webhook", "name": "broken"}], PAYLOAD, check_mode=True, fail_on_error=True)
     assert slack.requests == [] and webhook.requests == []
     assert [(n["ok"], n["would_send"]) for n in result["notifications"]] == [
@@ -294,34 +295,34 @@ def test_bad_channel_config_is_named_before_anything_is_sent(webhook):
 
 
 def test_fail_on_error_fails_after_trying_every_channel(slack):
-    result = notify.notify([{"type": "webhook", "url": aws_k8s.closed_url()}, {"type": "slack", "url": slack.hook}],
+    result = notify.notify([{"type": "webhook", "url": local_http.closed_url()}, {"type": "slack", "url": slack.hook}],
                            PAYLOAD, timeout=2, fail_on_error=True)
     assert result["failed"] is True and result["sent"] == 1 and len(slack.requests) == 1
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize("kwargs, error", [
     ({"payload": ["not", "a", "mapping"]}, "payload must be a mapping"),
     ({"timeout": 0}, "timeout must be more than 0 seconds"),
     ({"timeout": "soon"}, "timeout must be a number of seconds"),
     ({"channels": {"type": "slack"}}, "channels must be a list of mappings"),
     ({"summary": 42}, "summary must be text"),
 ])
-def test_a_bad_request_raises_and_sends_nothing(webhook, kwargs, message):
+def test_a_bad_request_raises_and_sends_nothing(webhook, kwargs, error):
     args = dict(channels=[{"type": "webhook", "url": webhook.url}], payload=PAYLOAD)
     args.update(kwargs)
-    with pytest.raises(notify.NotifyError, match=message):
+    with pytest.raises(notify.NotifyError, match=error):
         notify.notify(**args)
     assert webhook.requests == []
 
 
 def test_summary_and_sns_subject():
-    assert notify.summary_line(PAYLOAD) == "Kiro incident INC-42: agent deleting pods"
-    assert notify.summary_line({"reason": "drill"}) == "Kiro notification: drill"
-    assert notify.summary_line({"event": "kiro.override_cleared"}) == "Kiro notification (kiro.override_cleared)"
-    assert notify.summary_line(PAYLOAD, "  two\n lines ") == "two lines"
-    assert notify.sns_subject("Caf\u00e9 \u2014 down\r\nnow\x07") == "Cafe down now"
-    assert notify.sns_subject("x" * 150) == "x" * 100
-    assert notify.sns_subject("\u2014\u2014") == "Kiro notification"
+    assert message.summary_line(PAYLOAD) == "Kiro incident INC-42: agent deleting pods"
+    assert message.summary_line({"reason": "drill"}) == "Kiro notification: drill"
+    assert message.summary_line({"event": "kiro.override_cleared"}) == "Kiro notification (kiro.override_cleared)"
+    assert message.summary_line(PAYLOAD, "  two\n lines ") == "two lines"
+    assert message.sns_subject("Caf\u00e9 \u2014 down\r\nnow\x07") == "Cafe down now"
+    assert message.sns_subject("x" * 150) == "x" * 100
+    assert message.sns_subject("\u2014\u2014") == "Kiro notification"
 
 
 

@@ -10,9 +10,7 @@ if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
 from fixtures import servers  # noqa: E402  (needs the path above)
-
-# Small timeouts and backoff keep the error-path tests fast.
-FAST = {"timeout": 1, "retries": 1, "backoff": 0.05}
+from fixtures.local_http import FAST  # noqa: E402
 
 
 @pytest.fixture(scope="session")

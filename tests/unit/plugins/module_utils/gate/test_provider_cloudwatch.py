@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
+from fixtures import local_http, moto_aws  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria, engine  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import (  # noqa: E402
@@ -185,7 +185,7 @@ def test_baseline_without_data_is_no_data(aws):
 # --- errors -------------------------------------------------------------------
 
 def test_provider_down_fails_closed():
-    settings = dict(aws_k8s.DUMMY_KEYS, endpoint_url=aws_k8s.closed_url(), region="us-east-1", **aws_k8s.FAST)
+    settings = dict(moto_aws.DUMMY_KEYS, endpoint_url=local_http.closed_url(), region="us-east-1", **local_http.FAST)
     started = time.time()
     result = evaluate(criterion(), settings)
     assert result["verdict"] == "fail"
@@ -205,7 +205,7 @@ def test_provider_down_fails_closed():
 ])
 def test_aws_errors_are_retried_only_when_it_can_help(status, code, retryable, attempts):
     secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET"
-    server = aws_k8s.StatusServer(status, code, "echoing %s back" % secret).start()
+    server = moto_aws.StatusServer(status, code, "echoing %s back" % secret).start()
     try:
         settings = {"endpoint_url": server.url, "region": "eu-west-1", "aws_access_key_id": "AKIAKIROTEST",
                     "aws_secret_access_key": secret, "aws_session_token": "SESSION-TOKEN-123",
@@ -276,7 +276,7 @@ def test_invalid_criteria_are_rejected_before_any_query(change, fragment):
         else:
             item[key] = value
     with pytest.raises(CriterionError) as info:
-        engine.prepare([item], {"cloudwatch": {"endpoint_url": aws_k8s.closed_url()}})
+        engine.prepare([item], {"cloudwatch": {"endpoint_url": local_http.closed_url()}})
     assert fragment in str(info.value)
     assert "errors" in str(info.value)  # names the criterion
 

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
+from fixtures import local_http, moto_aws  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria, engine  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import (  # noqa: E402
@@ -55,8 +55,8 @@ def measure(item, settings, now=NOW):
 
 
 def seed_window_and_baseline(server, window_total, baseline_total=100.0, days=30):
-    server.seed_cost_and_usage(aws_k8s.cost_result([window_total / days] * days, WINDOW_START),
-                               aws_k8s.cost_result([baseline_total / days] * days, BASELINE_START))
+    server.seed_cost_and_usage(moto_aws.cost_result([window_total / days] * days, WINDOW_START),
+                               moto_aws.cost_result([baseline_total / days] * days, BASELINE_START))
 
 
 def test_savings_of_25_percent_pass(aws):
@@ -93,7 +93,7 @@ def test_savings_of_10_percent_warn(aws):
 
 def test_window_is_asked_first_and_answers_stay_bound(aws):
     # only one answer queued: the window takes it, the baseline gets moto's empty answer
-    aws.seed_cost_and_usage(aws_k8s.cost_result([2.5] * 30, WINDOW_START))
+    aws.seed_cost_and_usage(moto_aws.cost_result([2.5] * 30, WINDOW_START))
     first = measure(savings(), aws.settings())
     assert first.value == pytest.approx(75.0)
     assert first.baseline is None and first.details["baseline_periods"] == 0
@@ -103,8 +103,8 @@ def test_window_is_asked_first_and_answers_stay_bound(aws):
 
 
 def test_explicit_windows_monthly(aws):
-    aws.seed_cost_and_usage(aws_k8s.cost_result([1200.0], datetime.date(2024, 2, 1), days_per_period=29),
-                            aws_k8s.cost_result([1000.0], datetime.date(2024, 1, 1), days_per_period=31))
+    aws.seed_cost_and_usage(moto_aws.cost_result([1200.0], datetime.date(2024, 2, 1), days_per_period=29),
+                            moto_aws.cost_result([1000.0], datetime.date(2024, 1, 1), days_per_period=31))
     item = savings(**{"pass": "change <= 0.25", "granularity": "MONTHLY",
                       "window": {"start": "2024-02-01", "end": "2024-03-01"},
                       "baseline": {"start": datetime.date(2024, 1, 1), "end": "2024-02-01"}})
@@ -117,7 +117,7 @@ def test_explicit_windows_monthly(aws):
 
 
 def test_no_baseline_without_a_baseline_condition(aws):
-    aws.seed_cost_and_usage(aws_k8s.cost_result([3.0] * 30, WINDOW_START))
+    aws.seed_cost_and_usage(moto_aws.cost_result([3.0] * 30, WINDOW_START))
     measurement = measure(savings(**{"pass": "< 100"}), aws.settings())
     assert measurement.value == pytest.approx(90.0) and measurement.baseline is None
     assert "baseline" not in measurement.raw
@@ -131,7 +131,7 @@ def test_no_cost_data_is_no_data(aws):
 
 
 def test_filter_is_sent_and_a_bad_filter_is_not_retried(aws):
-    aws.seed_cost_and_usage(aws_k8s.cost_result([1.0] * 30, WINDOW_START))
+    aws.seed_cost_and_usage(moto_aws.cost_result([1.0] * 30, WINDOW_START))
     good = savings(**{"pass": "< 50", "filter": {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}})
     assert measure(good, aws.settings()).value == pytest.approx(30.0)
     bad = savings(**{"pass": "< 50", "filter": {"Dimension": {"Key": "SERVICE"}}})
@@ -142,9 +142,9 @@ def test_filter_is_sent_and_a_bad_filter_is_not_retried(aws):
 
 
 def test_request_carries_the_cost_explorer_dates():
-    server = aws_k8s.StatusServer(403, "AccessDeniedException", "not allowed").start()
+    server = moto_aws.StatusServer(403, "AccessDeniedException", "not allowed").start()
     try:
-        settings = dict(aws_k8s.DUMMY_KEYS, endpoint_url=server.url, **aws_k8s.FAST)
+        settings = dict(moto_aws.DUMMY_KEYS, endpoint_url=server.url, **local_http.FAST)
         item = savings(**{"filter": {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}})
         with pytest.raises(ProviderError) as info:
             measure(item, settings)
@@ -161,9 +161,9 @@ def test_request_carries_the_cost_explorer_dates():
 
 
 def test_throttling_is_retried_then_reported():
-    server = aws_k8s.StatusServer(400, "LimitExceededException", "Rate exceeded").start()
+    server = moto_aws.StatusServer(400, "LimitExceededException", "Rate exceeded").start()
     try:
-        settings = dict(aws_k8s.DUMMY_KEYS, endpoint_url=server.url, **aws_k8s.FAST)
+        settings = dict(moto_aws.DUMMY_KEYS, endpoint_url=server.url, **local_http.FAST)
         result = evaluate(savings(), settings)
         assert result["verdict"] == "fail"
         assert "LimitExceededException" in result["error"]
@@ -173,7 +173,7 @@ def test_throttling_is_retried_then_reported():
 
 
 def test_provider_down_fails_closed_or_inconclusive():
-    settings = dict(aws_k8s.DUMMY_KEYS, endpoint_url=aws_k8s.closed_url(), **aws_k8s.FAST)
+    settings = dict(moto_aws.DUMMY_KEYS, endpoint_url=local_http.closed_url(), **local_http.FAST)
     result = evaluate(savings(), settings)
     assert result["verdict"] == "fail"
     assert "GetCostAndUsage failed" in result["error"]

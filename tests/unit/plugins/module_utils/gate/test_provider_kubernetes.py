@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures import aws_k8s  # noqa: E402
-from fixtures.aws_k8s import cron_job, daemon_set, deployment, job, node, pod, stateful_set  # noqa: E402
+from fixtures import kube_standin, local_http  # noqa: E402
+from fixtures.kube_objects import cron_job, daemon_set, deployment, job, node, pod, stateful_set  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria, engine  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import (  # noqa: E402
@@ -23,7 +23,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base 
 
 @pytest.fixture(scope="module")
 def server():
-    api = aws_k8s.FakeKubeApi().start()
+    api = kube_standin.FakeKubeApi().start()
     yield api
     api.stop()
 
@@ -245,7 +245,7 @@ def test_timeout_is_retryable_and_bounded(kube):
 
 def test_connection_refused_is_retryable():
     with pytest.raises(ProviderError) as info:
-        measure(crit(), {"host": aws_k8s.closed_url(), "token": "refused-token-1", "timeout": 1, "retries": 0})
+        measure(crit(), {"host": local_http.closed_url(), "token": "refused-token-1", "timeout": 1, "retries": 0})
     assert info.value.retryable is True
     assert "refused-token-1" not in str(info.value)
 
@@ -273,7 +273,7 @@ def test_answer_that_does_not_fit_the_model_is_an_error(kube):
 def test_each_provider_has_its_own_client(kube):
     from kubernetes import client
     before = client.Configuration.get_default_copy()
-    other = aws_k8s.FakeKubeApi(token="other-token").start()
+    other = kube_standin.FakeKubeApi(token="other-token").start()
     try:
         kube.add(kiro_deployment("agent"))
         other.add(kiro_deployment("agent", available=0))
@@ -289,7 +289,7 @@ def test_each_provider_has_its_own_client(kube):
 
 def test_kubeconfig_and_context(kube, tmp_path):
     kube.add(kiro_deployment("agent"))
-    path = aws_k8s.kubeconfig(str(tmp_path / "config"), kube.url, kube.token, context="fake")
+    path = kube_standin.kubeconfig(str(tmp_path / "config"), kube.url, kube.token, context="fake")
     measurement = measure(crit(), {"kubeconfig": path, "context": "fake", "timeout": 1, "retries": 0})
     assert measurement.value == 1.0
     assert kube.requests[0]["authorization"] == "Bearer %s" % kube.token

@@ -1,32 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The emergency rollback's account of itself: what was locked, what still covers the
-hosts that could not be reached, what failed; the pre-filled post-mortem; the evidence.
-
-Pure Python. ``summarize`` turns what the playbook collected (each host's lockdown
-result, the central switches' result, the ledger writes) into the summary that the
-notifications, the post-mortem and the exit status use; ``write`` puts the summary,
-the post-mortem and the evidence bundle in a new directory of their own.
+"""What an emergency rollback came to: each host's verdict, what still covers the hosts
+that could not be reached, what was done and what failed, and the lines an on-call
+engineer reads at the end of the run.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
-import os
 import re
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
-from ansible_collections.kiro.platform.plugins.module_utils.common import archive, clock, fileio, secrets
 
-FILE_MODE = 0o640
-EVIDENCE_MODE = 0o600
-DIR_MODE = 0o750
 INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-TIMELINE_ENTRIES = 40
-REPORT_SUFFIXES = (".json", ".md")
 
 # What a host's lockdown came to.
 LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED = (
@@ -153,7 +142,8 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
             if item.get("action") in ("suspended", "scaled_down"):
                 done.append("Kubernetes %s %s/%s %s%s" % (
                     item.get("kind"), item.get("namespace"), item.get("name"), item.get("action").replace("_", " "),
-                    " (was %s replicas)" % item.get("replicas_before") if item.get("replicas_before") is not None else ""))
+                    " (was %s replicas)" % item.get("replicas_before")
+                    if item.get("replicas_before") is not None else ""))
         failed.extend("central switch: %s" % f for f in central["failures"])
     for entry in ledger:
         if entry.get("ok"):
@@ -230,151 +220,3 @@ def lines(summary):
                "INCOMPLETE: %d step(s) could not be done (listed above); everything else was done."
                % len(summary["failed"]))
     return out
-
-
-# --- the post-mortem ------------------------------------------------------------
-
-def _cell(value):
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
-def timeline(ledgers, limit=TIMELINE_ENTRIES):
-    """The newest ``limit`` entries of every environment's ledger, oldest first."""
-    entries = [e for env_entries in (ledgers or {}).values() for e in (env_entries or []) if isinstance(e, dict)]
-    entries.sort(key=lambda e: (str(e.get("ts")), e.get("environment") or "", e.get("seq") or 0))
-    return entries[-limit:]
-
-
-def _details(entry):
-    details = entry.get("details") or {}
-    keep = ("incident_id", "reason", "verdict", "to_phase", "level", "approver", "hosts_failed", "failed")
-    return ", ".join("%s=%s" % (k, details[k]) for k in keep if details.get(k) not in (None, "", []))
-
-
-def postmortem(summary, ledgers, evidence_name, evidence_sha256, inventory=None):
-    """The pre-filled post-mortem (Markdown)."""
-    s = summary
-    out = ["# Post-mortem: %s - %s" % (s["incident_id"], s["reason"]), "",
-           "_Pre-filled by playbooks/emergency_rollback.yml. The sections marked TODO are for the incident owner._",
-           "", "| | |", "|---|---|",
-           "| Incident | %s |" % _cell(s["incident_id"]),
-           "| Reason given | %s |" % _cell(s["reason"]),
-           "| Run by | %s |" % _cell(s["actor"]),
-           "| Started (UTC) | %s |" % _cell(s["started"]),
-           "| Last host locked (UTC) | %s |" % _cell(s["safe_at"] or "-"),
-           "| Time to safe | %s |" % ("%.1f s" % s["time_to_safe_seconds"] if s["time_to_safe_seconds"] is not None
-                                     else "-"),
-           "| Hosts locked down | %d of %d |" % (s["counts"]["locked"], s["counts"]["targeted"]),
-           "| Evidence | %s (sha256 %s) |" % (evidence_name, evidence_sha256),
-           "", "## What the emergency rollback did", ""]
-    out.extend("- %s" % line for line in s["done"])
-    out += ["", "### Hosts", "", "| host | environment | status | detail | snapshot |", "|---|---|---|---|---|"]
-    for host, record in sorted(s["hosts"].items()):
-        snap = (record.get("snapshot") or {}).get("id") or "-"
-        out.append("| %s | %s | %s | %s | %s |" % (_cell(host), _cell(record["environment"]), record["status"],
-                                                    _cell(record["detail"]), _cell(snap)))
-    out += ["", "## What could not be done", ""]
-    if s["failed"]:
-        out.extend("- %s" % line for line in s["failed"])
-    else:
-        out.append("Nothing: every step succeeded.")
-    if s["unreachable"]:
-        out += ["", "Hosts not reached, and what still covers them:", ""]
-        for item in s["unreachable"]:
-            out.append("- **%s** (%s): %s. Covered by: %s." % (item["host"], item["environment"], item["detail"],
-                                                               "; ".join(item["covered_by"]) or "nothing"))
-    out += ["", "## Timeline (from the ledgers, UTC)", "",
-            "| time | environment | phase | event | actor | details |", "|---|---|---|---|---|---|"]
-    for entry in timeline(ledgers):
-        out.append("| %s | %s | %s | %s | %s | %s |" % (_cell(entry.get("ts")), _cell(entry.get("environment")),
-                                                        _cell(entry.get("phase")), _cell(entry.get("event")),
-                                                        _cell(entry.get("actor")), _cell(_details(entry))))
-    inventory_arg = "-i %s " % inventory if inventory else ""
-    out += ["", "## Impact", "", "TODO: who and what was affected, for how long.",
-            "", "## Root cause", "", "TODO: what the agent did, and why it could.",
-            "", "## Contributing factors", "", "TODO",
-            "", "## What went well, what went badly", "", "TODO",
-            "", "## Action items", "", "| action | owner | due |", "|---|---|---|", "| TODO | | |",
-            "", "## Recovery", "",
-            "1. Fix the root cause; bring unreachable hosts back and run the emergency rollback again for them "
-            "(`--limit HOST`).",
-            "2. Lift the override (this also removes the IAM deny policy and resumes what was suspended): "
-            "`ansible-playbook %splaybooks/clear_override.yml -e incident_id=%s -e approver=NAME "
-            "-e \"reason=...\"`." % (inventory_arg, s["incident_id"]),
-            "3. Re-apply the phase (`playbooks/phaseN.yml`), or put a host's previous configuration back from the "
-            "snapshot listed above with `kiro.platform.snapshot` (`operation: restore`).", ""]
-    return "\n".join(out)
-
-
-# --- the files ------------------------------------------------------------------
-
-def latest_reports(reports_dir, environments):
-    """[(environment, path)] of the newest gate report (JSON and Markdown) of each environment."""
-    found = []
-    if not reports_dir or not os.path.isdir(reports_dir):
-        return found
-    for env in sorted(set(environments)):
-        directory = os.path.join(reports_dir, env)
-        if not os.path.isdir(directory):
-            continue
-        for suffix in REPORT_SUFFIXES:
-            names = sorted(n for n in os.listdir(directory)
-                           if n.startswith("phase") and n.endswith(suffix) and not n.endswith(".evidence" + suffix))
-            if names:
-                found.append((env, os.path.join(directory, names[-1])))
-    return found
-
-
-def new_directory(base, incident_id, now=None):
-    """``<base>/<incident_id>/<UTC stamp>``, made fresh (never an existing one, so nothing is overwritten)."""
-    check_incident_id(incident_id)
-    moment = clock.moment(now)
-    parent = os.path.join(base, incident_id)
-    if not os.path.isdir(parent):
-        os.makedirs(parent, DIR_MODE)
-    stamp = clock.compact(moment)
-    for n in range(1, 1000):
-        path = os.path.join(parent, stamp if n == 1 else "%s-%d" % (stamp, n))
-        try:
-            os.mkdir(path, DIR_MODE)
-            return path
-        except FileExistsError:
-            continue
-    raise IncidentError("%s: too many runs in one second" % parent)
-
-
-def evidence_members(summary, host_results, ledgers, reports):
-    """The bundle's members: the summary, each host's lockdown result, the ledgers, the last gate reports."""
-    members = [("summary.json", fileio.dump_json(secrets.config(summary), sort_keys=True))]
-    for host, result in sorted((host_results or {}).items()):
-        members.append(("hosts/%s.json" % _safe(host), fileio.dump_json(secrets.config(result), sort_keys=True)))
-    for env, entries in sorted((ledgers or {}).items()):
-        body = b"".join(fileio.dump_json(e, sort_keys=True).replace(b"\n", b"") + b"\n" for e in entries or [])
-        members.append(("ledger/%s.jsonl" % _safe(env), body))
-    for env, path in reports:
-        with open(path, "rb") as handle:
-            members.append(("gate-reports/%s/%s" % (_safe(env), os.path.basename(path)), handle.read()))
-    return members
-
-
-def _safe(name):
-    return re.sub(r"[^A-Za-z0-9._-]", "_", str(name)) or "_"
-
-
-def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None, now=None):
-    """Write summary.json, postmortem.md and evidence.tar.gz in a new directory; return their paths and sha256."""
-    moment = clock.moment(now)
-    directory = new_directory(base, summary["incident_id"], moment)
-    reports = latest_reports(reports_dir, [r.get("environment") for r in summary["hosts"].values()
-                                           if r.get("environment")] + list(ledgers or {}))
-    bundle = archive.evidence_tar_gz(evidence_members(summary, host_results, ledgers, reports),
-                                     mtime=int(moment.timestamp()))
-    digest = hashlib.sha256(bundle).hexdigest()
-    paths = {"directory": directory, "evidence": os.path.join(directory, "evidence.tar.gz"),
-             "summary_json": os.path.join(directory, "summary.json"), "postmortem": os.path.join(directory, "postmortem.md")}
-    fileio.atomic_write(paths["evidence"], bundle, EVIDENCE_MODE)
-    final = dict(summary, evidence_sha256=digest)
-    fileio.atomic_write(paths["summary_json"], fileio.dump_json(secrets.config(final), sort_keys=True), FILE_MODE)
-    text = postmortem(final, ledgers, "evidence.tar.gz", digest, inventory)
-    fileio.atomic_write(paths["postmortem"], text.encode("utf-8"), FILE_MODE)
-    return dict(paths, evidence_sha256=digest, gate_reports=[p for _, p in reports])
