@@ -158,7 +158,7 @@ def main():
         print("%-28s %9.1f %12.1f %11d" % ("kiro_config (first apply)", ours_m, 1000 * ours_m / args.hosts, 1))
         print("%-28s %9.1f %12.1f %11d" % ("kiro_config (no change)", second_m, 1000 * second_m / args.hosts, 1))
         print("%-28s %9.1f %12.1f %11d" % ("naive role (copy per file)", naive_m, 1000 * naive_m / args.hosts,
-                                            per_file_tasks + 1))
+                                           per_file_tasks + 1))
         print("ratio naive/kiro_config = %.1fx (target >= 3x)" % (naive_m / ours_m))
         print("runs: kiro_config=%s naive=%s" % ([round(x, 1) for x in ours], [round(x, 1) for x in naive]))
     finally:

@@ -88,7 +88,7 @@ def write_files(directory):
         json.dump({"coverage": 0.87, "flaky": 2, "cost": {"now": 80, "before": 100}}, handle)
     with open(os.path.join(directory, "satisfaction.csv"), "w") as handle:
         handle.write("environment,score\n" + "".join("development,%s\n" % s for s in
-                                                       (4.5, 4.2, 4.8, 4.1, 4.4, 4.6, 4.3, 4.7, 4.0, 4.9)))
+                                                     (4.5, 4.2, 4.8, 4.1, 4.4, 4.6, 4.3, 4.7, 4.0, 4.9)))
     with open(os.path.join(directory, "slo.yaml"), "w") as handle:
         handle.write("slo:\n  availability: 0.9995\n  incidents: [0, 1, 0]\n")
 
@@ -98,8 +98,10 @@ def write_files(directory):
 def criteria(http_url):
     ops = 'kiro_operations_total{env="%s"%s}'
     rate = "sum(increase(%s[1h])) / sum(increase(%s[1h]))"
-    cw = lambda name, stat: {"namespace": NAMESPACE, "metric_name": name, "dimensions": {"env": "bench"},  # noqa: E731
-                             "stat": stat, "period": 60}
+
+    def cw(name, stat):
+        return {"namespace": NAMESPACE, "metric_name": name, "dimensions": {"env": "bench"}, "stat": stat, "period": 60}
+
     return [
         # prometheus
         {"name": "prom_success_rate", "provider": "prometheus", "pass": "> 0.9", "warn": "> 0.85",
@@ -255,7 +257,7 @@ def main():
         print("sequential / concurrent speedup   %.1fx" % (seq / conc))
         print("")
         print("verdicts (%d gate runs each: %d concurrent + %d sequential):" % (2 * args.repeat, args.repeat,
-                                                                              args.repeat))
+                                                                                args.repeat))
         for item in items:
             name = item["name"]
             counts = dict((v, verdicts[name].count(v)) for v in sorted(set(verdicts[name])))

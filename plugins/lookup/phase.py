@@ -62,7 +62,6 @@ from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries impor
 display = Display()
 
 
-
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):

@@ -166,7 +166,7 @@ def healthy(configured, services, tmp_path_factory):
         ("Deployment", "ops-agent"), ("Deployment", "web"), ("CronJob", "nightly-agent"), ("CronJob", "backup")))
     out["slack"], out["hook"] = services["slack"].bodies, list(services["hook"].requests)
     out["sqs"] = services["moto"].client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
-                                                              WaitTimeSeconds=1).get("Messages", [])
+                                                                WaitTimeSeconds=1).get("Messages", [])
     out["locked"] = kiro_files(sandbox)
     out["facts"] = run_playbook("../tests/integration/playbooks/kiro_facts_all.yml", sandbox)
     out["phase_refused"] = run_playbook("phase1.yml", sandbox)

@@ -620,7 +620,7 @@ def test_a_rollback_after_a_run_that_changed_nothing_keeps_the_configuration(kil
     for host in HOSTS["development"]:
         after = host_tree(sandbox, host)
         assert after == before[host], "%s lost %d of %d files" % (host, len(set(before[host]) - set(after)),
-                                                                   len(before[host]))
+                                                                  len(before[host]))
 
 
 # --- 10. a manual override ------------------------------------------------------

@@ -136,8 +136,8 @@ class Client:
                     context = ssl.create_default_context(cafile=self.ca_file or None)
                 except (OSError, ssl.SSLError) as exc:
                     raise Unavailable("%s: cannot load ca_file %s: %s"
-                                        % (self.name, self.ca_file, getattr(exc, "strerror", None) or exc),
-                                        retryable=False)
+                                      % (self.name, self.ca_file, getattr(exc, "strerror", None) or exc),
+                                      retryable=False)
             self._context = context
         return self._context
 

@@ -104,7 +104,7 @@ def _release(client, name, policy_name, check_mode):
     if not check_mode:
         client.delete_role_policy(RoleName=name, PolicyName=policy_name)
     result = _result(name, "removed", "%s the inline policy %s" % ("would remove" if check_mode else "removed",
-                                                                    policy_name))
+                                                                   policy_name))
     result["diff"] = _diff(name, policy_name, "present", "absent")
     return result
 

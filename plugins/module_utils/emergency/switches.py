@@ -88,7 +88,7 @@ def _summary(params, items, check_mode):
     counts = ["%d %s" % (sum(1 for i in items if i["action"] == action), text) for action, text in COUNTS
               if any(i["action"] == action for i in items)]
     return "kill switch %s%s for %s: %s" % ("would be " if check_mode else "", params["state"], params["incident_id"],
-                                           ", ".join(counts) or "nothing to change")
+                                            ", ".join(counts) or "nothing to change")
 
 
 class SwitchesIncomplete(PartialFailure):
@@ -142,6 +142,6 @@ def run(params, check_mode=False, diff=False):
         result["diff"] = diffs
     if failures:
         raise SwitchesIncomplete("kill switch %s for %s incomplete: %d item(s) failed (every other item was done): %s"
-                         % (params["state"], params["incident_id"], len(failures), "; ".join(failures)), result)
+                                 % (params["state"], params["incident_id"], len(failures), "; ".join(failures)), result)
     result["msg"] = _summary(params, iam_items + kube_items, check_mode)
     return result

@@ -129,7 +129,7 @@ def _rule(criterion, condition, severity, environment, phase, for_, labels):
     description = criterion.description.strip().rstrip(".") if criterion.description else criterion.name
     text = ("%s. The %s needs the value %s (condition '%s'); for %s it has not been "
             "(now {{ $value }}), so the gate would %s." % (description, where, _describe(condition),
-                                                         condition.text, for_, verdict))
+                                                           condition.text, for_, verdict))
     return {
         "alert": alert_name(criterion.name),
         "expr": negated_expr(criterion.params["query"], condition),

@@ -43,6 +43,7 @@ OPTIONS = dict(
 class LockdownIncomplete(PartialFailure):
     """Raised by run() after everything else was done: ``result`` holds what was."""
 
+
 # The write capabilities of Kiro's permission engine (kiro.dev/docs/cli/v3/permissions/),
 # denied everywhere: deny beats ask and allow from any scope, so no rule kept in
 # permissions.yaml, nor a session's consent, can let the agent write again.
@@ -309,10 +310,10 @@ def run(params, check_mode=False, diff=False):
         raise LockdownIncomplete(str(exc), result)
     except (OSError, IOError) as exc:
         raise LockdownIncomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",
-                                     os.strerror(exc.errno) if exc.errno else exc), result)
+                                             os.strerror(exc.errno) if exc.errno else exc), result)
     if errors and params["fail_on_error"]:
         raise LockdownIncomplete("lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
-                         % (len(errors), "; ".join(e["msg"] for e in errors)), result)
+                                 % (len(errors), "; ".join(e["msg"] for e in errors)), result)
     return result
 
 

@@ -163,6 +163,6 @@ def compose(content, level):
             workflow["enabled"] = bool(agents_on and workflow.get("enabled", True))
         out["workflows"].append(workflow)
     autonomy_spec = dict((k, level[k]) for k in ("agent_autonomy", "trusted_commands", "command_denylist",
-                                                  "permissions") if level.get(k) is not None)
+                                                 "permissions") if level.get(k) is not None)
     out["autonomy"] = autonomy_spec
     return out

@@ -258,7 +258,7 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
     for entry in manifest["files"]:
         path = entry["path"]
         changes.append(changeset.FileChange(path, changeset.read_bytes(path), blobs[path], mode=int(entry["mode"], 8),
-                                         items=[manifest["id"]]))
+                                            items=[manifest["id"]]))
     if prune:
         known = set(blobs)
         scanned = manifest.get("scanned") or {}

@@ -41,7 +41,7 @@ def markdown(summary, ledgers, evidence_name, evidence_sha256, inventory=None):
            "| Started (UTC) | %s |" % _cell(s["started"]),
            "| Last host locked (UTC) | %s |" % _cell(s["safe_at"] or "-"),
            "| Time to safe | %s |" % ("%.1f s" % s["time_to_safe_seconds"] if s["time_to_safe_seconds"] is not None
-                                     else "-"),
+                                      else "-"),
            "| Hosts locked down | %d of %d |" % (s["counts"]["locked"], s["counts"]["targeted"]),
            "| Evidence | %s (sha256 %s) |" % (evidence_name, evidence_sha256),
            "", "## What the emergency rollback did", ""]
@@ -50,7 +50,7 @@ def markdown(summary, ledgers, evidence_name, evidence_sha256, inventory=None):
     for host, record in sorted(s["hosts"].items()):
         snap = (record.get("snapshot") or {}).get("id") or "-"
         out.append("| %s | %s | %s | %s | %s |" % (_cell(host), _cell(record["environment"]), record["status"],
-                                                    _cell(record["detail"]), _cell(snap)))
+                                                   _cell(record["detail"]), _cell(snap)))
     out += ["", "## What could not be done", ""]
     if s["failed"]:
         out.extend("- %s" % line for line in s["failed"])

@@ -150,7 +150,7 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
             done.append("ledger %s: %s" % (entry.get("environment"), entry.get("event")))
         else:
             failed.append("ledger %s: %s not recorded: %s" % (entry.get("environment"), entry.get("event"),
-                                                            entry.get("msg")))
+                                                              entry.get("msg")))
 
     safe_at = max(finished, key=lambda t: _parse_ts(t)) if finished else None
     start = _parse_ts(started)
@@ -204,7 +204,7 @@ def lines(summary):
         out.append("CHECK MODE: nothing was changed, nothing was sent; below is what a real run would do.")
     if summary.get("time_to_safe_seconds") is not None:
         out.append("Time to safe: %.1f s (last host locked at %s)" % (summary["time_to_safe_seconds"],
-                                                                       summary["safe_at"]))
+                                                                      summary["safe_at"]))
     out.append("Hosts: %d targeted, %d locked down, %d partly, %d unreachable, %d failed, %d not run"
                % (counts["targeted"], counts["locked"] + counts["would_lock"], counts["partial"],
                   counts["unreachable"], counts["failed"], counts["not_run"]))

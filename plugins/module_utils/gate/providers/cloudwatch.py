@@ -85,7 +85,7 @@ class CloudWatchProvider(Provider):
         unknown = sorted(set(metric) - set(METRIC_KEYS))
         if unknown:
             raise CriterionError(name, "metric does not take %s (it takes %s)" % (", ".join(unknown),
-                                                                               ", ".join(METRIC_KEYS)))
+                                                                                  ", ".join(METRIC_KEYS)))
         for key in ("namespace", "metric_name"):
             if not isinstance(metric.get(key), str) or not metric[key]:
                 raise CriterionError(name, "metric needs '%s'" % key)

@@ -325,7 +325,6 @@ def test_summary_and_sns_subject():
     assert message.sns_subject("\u2014\u2014") == "Kiro notification"
 
 
-
 def test_a_webhook_url_with_user_and_password_sends_basic_auth(webhook):
     url = "http://kiro:%s@127.0.0.1:%d/incident" % (HEADER_SECRET, webhook.port)
     result = notify.notify([{"type": "webhook", "url": url}], PAYLOAD, timeout=2)

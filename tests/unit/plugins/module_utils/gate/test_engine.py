@@ -313,7 +313,7 @@ def test_dry_run_reported_but_not_enforced(script):
 
 def test_dry_run_inconclusive_not_enforced(script):
     report = run([crit("enforced", [0.87], warn="> 0.8"), crit("trial", ["error"], dry_run=True,
-                                                                    on_no_data="inconclusive")])
+                                                               on_no_data="inconclusive")])
     assert report["verdict"] == "warn"
 
 

@@ -95,7 +95,7 @@ def test_label_selector_set_based_is_sent_verbatim(kube):
 
 def test_all_namespaces_when_namespace_is_absent(kube):
     kube.add(kiro_deployment("agent", namespace="kiro-dev"), kiro_deployment("agent", namespace="kiro-stg",
-                                                                           available=0))
+                                                                             available=0))
     result = evaluate(crit(namespace=None), kube.settings())
     assert kube.requests[0]["path"] == "/apis/apps/v1/deployments"
     assert result["value"] == 0.5 and result["samples"] == 2
@@ -170,7 +170,7 @@ def test_nodes_count_and_ready(kube):
     result = evaluate(crit(kind="Node", namespace=None, label_selector=None), kube.settings())
     assert result["value"] == pytest.approx(2 / 3.0) and result["verdict"] == "fail"
     assert result["raw"][0]["objects"][2] == {"name": "node-3", "namespace": None, "ready": False,
-                                               "unschedulable": False, "kubelet": "v1.30.2"}
+                                              "unschedulable": False, "kubelet": "v1.30.2"}
 
 
 def test_count_of_zero_is_a_measurement(kube):

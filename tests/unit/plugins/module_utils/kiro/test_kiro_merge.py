@@ -349,7 +349,7 @@ def test_permissions_merge_keeps_unmanaged_rules(existing_rules, desired, purge)
         got = by_id[permissions.identity(want)]
         assert got["effect"] == want["effect"]
     assert len(result["rules"]) == len(desired_ids | (set() if purge else
-                                                       set(permissions.identity(r) for r in existing["rules"])))
+                                                      set(permissions.identity(r) for r in existing["rules"])))
 
 
 def test_profile_purge_removes_unmanaged_entries_everywhere(tmp_path):

@@ -173,8 +173,8 @@ plain_or_secret = st.one_of(secret_value, st.sampled_from(["true", "1", "${GITHU
 
 @hsettings(max_examples=60, deadline=None, database=None)
 @given(st.fixed_dictionaries({}, optional={"GITHUB_TOKEN": plain_or_secret, "API_KEY": plain_or_secret,
-                                          # keys whose values are switches, shown by design
-                                          "AWS_REGION": st.just("eu-west-1"), "READ_OPERATIONS_ONLY": st.just("true")}),
+                                           # keys whose values are switches, shown by design
+                                           "AWS_REGION": st.just("eu-west-1"), "READ_OPERATIONS_ONLY": st.just("true")}),
        st.one_of(st.none(), st.sampled_from(["https://h.example/mcp", "https://h.example/mcp?key=zqsecret",
                                              "https://u:zqpw@h.example/mcp"])),
        st.fixed_dictionaries({}, optional={"Authorization": plain_or_secret, "X-MCP-Readonly": st.just("true")}))

@@ -104,7 +104,7 @@ def test_second_create_with_unchanged_files_is_not_a_change(tmp_path):
     assert second["id"] == first["id"]
     assert len(snapshot.list_snapshots(snapdir)) == 1
     assert sorted(n for n in os.listdir(snapdir) if n != snapshot.LOCK_FILE) == sorted([first["id"] + snapshot.ARCHIVE_SUFFIX,
-                                                  first["id"] + snapshot.MANIFEST_SUFFIX])
+                                                                                        first["id"] + snapshot.MANIFEST_SUFFIX])
 
 
 def test_mode_change_alone_makes_a_new_snapshot(tmp_path):
