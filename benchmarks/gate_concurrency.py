@@ -211,7 +211,7 @@ def main():
             return Context(environment="development", phase=2, base_dir=files)
 
         # warm-up (imports, botocore's shared model loader), not counted
-        _, report = gate(items, settings, context)
+        _unused, report = gate(items, settings, context)
         check(report, "warm-up")
 
         singles, concurrent, sequential = [], [], []

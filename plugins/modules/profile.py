@@ -174,7 +174,7 @@ def main():
             if found:
                 raise KiroValidationError("policy", profile.refusal(found))
         if plan.changed and params["snapshot_dir"]:
-            _, manifest, _ = snapshot.create(
+            _unused, manifest, _unused = snapshot.create(
                 roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
                 keep=params["snapshot_keep"], user_settings=params["user_settings"], check_mode=module.check_mode)
             extra["snapshot"] = snapshot.summary(manifest)

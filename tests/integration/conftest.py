@@ -51,7 +51,7 @@ def run_playbook(playbook, sandbox, *args, env=None, inventory="inventories/loca
            os.path.join(ROOT, "playbooks", playbook), "-e", "kiro_sandbox_root=%s" % sandbox,
            "-e", "rollout_report_dir=%s" % os.path.join(str(sandbox), "reports")]
     cmd.extend(args)
-    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(env), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(env), capture_output=True, text=True, timeout=600, check=False)
     return Run(proc)
 
 

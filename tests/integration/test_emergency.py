@@ -292,7 +292,7 @@ def test_the_snapshots_put_back_the_configuration_from_before_byte_exact(healthy
 @pytest.fixture(scope="module")
 def faulty(configured, services, tmp_path_factory):
     sandbox = clone(configured, tmp_path_factory, "emergency-faults")
-    topic, _ = reset_services(services)
+    topic, _unused = reset_services(services)
     values = emergency_vars(services, topic, sns_endpoint=closed_url(), hook_status=500)
     varfile = extra_vars(sandbox.parent / "vars.json", values)
     mcp = os.path.join(workspace(sandbox, "prod-runner-2"), ".kiro", "settings", "mcp.json")

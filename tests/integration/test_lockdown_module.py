@@ -174,7 +174,7 @@ def test_lockdown_playbook(tmp_path):
     proc = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "--diff", str(playbook),
          "-e", "sandbox=%s" % sandbox, "-e", "ansible_python_interpreter=%s" % os.path.join(BIN, "python")],
-        cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+        cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
     assert "failed=0" in proc.stdout and "ignored=1" in proc.stdout
     assert proc.stdout.count("All assertions passed") == 5

@@ -71,7 +71,7 @@ def check_url(value, where, key="url"):
         raise InvalidInput(where, "%s must be an http:// or https:// URL" % key)
     parts = urllib.parse.urlsplit(value.strip())
     try:
-        _ = parts.port  # raises ValueError for a bad port
+        _unused = parts.port  # raises ValueError for a bad port
     except ValueError:
         raise InvalidInput(where, "%s has an invalid port: %s" % (key, safe_url(value)))
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -192,7 +192,7 @@ class Client:
                 body = answer.read(MAX_BODY + 1)
                 status = answer.status
         except (http.client.HTTPException, OSError) as exc:
-            detail, _, retryable = failure(exc, "timed out after %g s" % self.timeout)
+            detail, _unused, retryable = failure(exc, "timed out after %g s" % self.timeout)
             fail(detail, retryable)
         if len(body) > MAX_BODY:
             fail("answer larger than %d MiB" % (MAX_BODY // (1024 * 1024)), False)

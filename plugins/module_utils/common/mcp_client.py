@@ -90,8 +90,8 @@ class Client:
         return _run(lambda: self._probe_all(sdk, targets))
 
     async def _probe_all(self, sdk, targets):
-        outcomes = await asyncio.gather(*[self._probe(sdk, server, cwd) for _, server, cwd in targets])
-        return dict((name, outcome) for (name, _, _), outcome in zip(targets, outcomes))
+        outcomes = await asyncio.gather(*[self._probe(sdk, server, cwd) for _unused, server, cwd in targets])
+        return dict((name, outcome) for (name, _unused, _unused), outcome in zip(targets, outcomes))
 
     async def _probe(self, sdk, server, cwd):
         started = time.monotonic()
@@ -167,7 +167,7 @@ class Client:
             await session.initialize()
             state["stage"] = "tools/list"
             names, cursor = [], None
-            for _ in range(MAX_TOOL_PAGES):
+            for _unused in range(MAX_TOOL_PAGES):
                 params = sdk["PaginatedRequestParams"](cursor=cursor) if cursor else None
                 listing = await session.list_tools(params=params)
                 names.extend(tool.name for tool in listing.tools)

@@ -79,7 +79,7 @@ def plan(root, specs, purge=False):
 def describe(root):
     out = []
     for name, path in changeset.listing(root.join(SUBDIR), ".json"):
-        _, doc = read(path)
+        _unused, doc = read(path)
         out.append({"name": name, "path": path, "allowed_tools": list(doc.get("allowedTools") or []),
                     "tools": list(doc.get("tools") or []), "mcp_servers": sorted(doc.get("mcpServers") or {})})
     return out

@@ -88,7 +88,7 @@ def plan(roots, spec, user_settings=None, purge=False):
 
 
 def describe_settings(path):
-    _, doc = settings.read(path)
+    _unused, doc = settings.read(path)
     out = settings.describe(doc)
     out["path"] = path
     out["present"] = doc is not None
@@ -97,7 +97,7 @@ def describe_settings(path):
 
 def describe_permissions(root):
     path = root.join(permissions.RELPATH)
-    _, doc = permissions.read(path)
+    _unused, doc = permissions.read(path)
     if doc is None:
         return {"path": path, "present": False, "rules": []}
     return {"path": path, "present": True, "rules": list(doc.get("rules") or [])}

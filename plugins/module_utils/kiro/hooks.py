@@ -264,7 +264,7 @@ def _remove_other_form(path, name, hook_format):
     if hook_format == "v1":
         return [changeset.FileChange(path, before, None, items=[name])]
     # A v1 file may list other hooks too: remove only this one's entry.
-    _, doc = changeset.read_parsed(path, parse_v1)
+    _unused, doc = changeset.read_parsed(path, parse_v1)
     rest = [h for h in doc.get("hooks", []) if h.get("name") != name]
     if rest:
         doc = dict(doc, hooks=rest)
@@ -288,13 +288,13 @@ def describe(root):
     hooks = []
     for fmt, path in hook_files(root):
         if fmt == "classic":
-            _, doc = changeset.read_parsed(path, parse_classic)
+            _unused, doc = changeset.read_parsed(path, parse_classic)
             hooks.append({"name": os.path.basename(path)[:-len(CLASSIC_SUFFIX)], "title": doc.get("name"),
                           "format": fmt, "path": path, "enabled": doc.get("enabled", True) is not False,
                           "trigger": (doc.get("when") or {}).get("type"),
                           "action": (doc.get("then") or {}).get("type")})
         else:
-            _, doc = changeset.read_parsed(path, parse_v1)
+            _unused, doc = changeset.read_parsed(path, parse_v1)
             for hook in doc.get("hooks", []):
                 hooks.append({"name": hook.get("name"), "title": hook.get("name"), "format": fmt, "path": path,
                               "enabled": hook.get("enabled", True) is not False, "trigger": hook.get("trigger"),

@@ -288,7 +288,7 @@ def run(params, check_mode=False, diff=False):
         planned = Plan()
         planned.extend(changes)
         if planned.changed and params["snapshot_dir"]:
-            _, manifest, _ = snapshot.create(
+            _unused, manifest, _unused = snapshot.create(
                 roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
                 keep=params["snapshot_keep"], user_settings=params["user_settings"],
                 extra_files=unsnapshotted(roots, changes, params["user_settings"]), check_mode=check_mode)

@@ -86,7 +86,7 @@ def validate_server(spec, item):
     state = validation.state_of(spec, item)
     if state == "absent":
         return name, state, {}
-    known = set(s for s, _ in FIELDS) | {"name", "state", "extra"}
+    known = set(s for s, _unused in FIELDS) | {"name", "state", "extra"}
     unknown = sorted(k for k in spec if k not in known)
     if unknown:
         raise KiroValidationError(item, "unknown field(s) %s; put other mcp.json keys under 'extra'" % ", ".join(unknown))
@@ -204,7 +204,7 @@ def plan(root, servers, purge=False):
     if existing is None and not servers:
         return []
     want = merge(existing, servers, purge=purge)
-    return [changeset.change(path, before, existing, want, render, [name for name, _, _ in servers], secret=True)]
+    return [changeset.change(path, before, existing, want, render, [name for name, _unused, _unused in servers], secret=True)]
 
 
 def read_only(server):
@@ -247,7 +247,7 @@ def describe_server(name, server):
 
 def describe(root):
     path = root.join(RELPATH)
-    _, doc = read(path)
+    _unused, doc = read(path)
     if doc is None:
         return []
     return [describe_server(name, server) for name, server in sorted(doc["mcpServers"].items())]

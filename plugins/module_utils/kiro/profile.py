@@ -90,7 +90,7 @@ def summary(validated):
         out[scope] = {
             "steering": [s["name"] for s in kinds["steering"]],
             "hooks": [h["name"] for h in kinds["hooks"]],
-            "mcp_servers": [name for name, _, _ in kinds["mcp_servers"]],
+            "mcp_servers": [name for name, _unused, _unused in kinds["mcp_servers"]],
             "agents": [a["name"] for a in kinds["agents"]],
             "workflows": [w["name"] for w in kinds["workflows"]],
         }

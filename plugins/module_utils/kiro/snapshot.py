@@ -168,7 +168,7 @@ def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_f
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         _add(tar, "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
-        for path, (data, _) in sorted(entries.items()):
+        for path, (data, _unused) in sorted(entries.items()):
             _add(tar, "files" + path, data)
     with _writer_lock(snapshot_dir):
         sweep_interrupted(snapshot_dir)
@@ -265,7 +265,7 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
         for directory in scanned.get("directories", []):
             if not os.path.isdir(directory):
                 continue
-            for base, _, filenames in os.walk(directory):
+            for base, _unused, filenames in os.walk(directory):
                 for name in sorted(filenames):
                     path = os.path.join(base, name)
                     if path not in known and os.path.isfile(path) and not os.path.islink(path):

@@ -175,7 +175,7 @@ def describe(root):
     """Facts: the steering docs under a root (name, inclusion)."""
     docs = []
     for name, path in changeset.listing(root.join(SUBDIR), ".md"):
-        _, doc = read(path)
+        _unused, doc = read(path)
         docs.append({"name": name, "path": path, "inclusion": doc.inclusion,
                      "file_match_pattern": (doc.front or {}).get("fileMatchPattern")})
     return docs

@@ -272,7 +272,7 @@ def _flag(run, flag):
 
 
 def _agent_of(doc):
-    _, step = _kiro_step(doc)
+    _unused, step = _kiro_step(doc)
     return _flag(step["run"], "--agent") if step else None
 
 
@@ -332,7 +332,7 @@ def describe(root):
         return []
     out = []
     for name, path in managed(base):
-        _, doc = read(path)
+        _unused, doc = read(path)
         spec = spec_of(name, doc)
         out.append({"name": name, "path": path, "agent": spec["agent"], "enabled": spec["enabled"],
                     "schedule": spec["schedule"], "trust_tools": spec["trust_tools"]})

@@ -95,4 +95,4 @@ def write(base, summary, host_results, ledgers, reports_dir=None, inventory=None
     fileio.atomic_write(paths["summary_json"], fileio.dump_json(secrets.config(final), sort_keys=True), FILE_MODE)
     text = postmortem.markdown(final, ledgers, "evidence.tar.gz", digest, inventory)
     fileio.atomic_write(paths["postmortem"], text.encode("utf-8"), FILE_MODE)
-    return dict(paths, evidence_sha256=digest, gate_reports=[p for _, p in reports])
+    return dict(paths, evidence_sha256=digest, gate_reports=[p for _unused, p in reports])

@@ -111,7 +111,7 @@ class HttpChannel(Channel):
             return
         try:
             parts = urllib.parse.urlsplit(self.url)
-            _ = parts.port  # raises ValueError for a bad port
+            _unused = parts.port  # raises ValueError for a bad port
         except ValueError:
             self.problem = "url has an invalid port"
             return

@@ -62,7 +62,7 @@ def post_json(url, data, headers, deadline, timeout):
         with opener.open(request, timeout=_remaining(deadline)) as answer:
             return answer.status
     except (http.client.HTTPException, OSError, ValueError) as exc:
-        detail, status, _ = failure(exc, too_slow)
+        detail, status, _unused = failure(exc, too_slow)
         raise ChannelFailed(detail, status=status)
 
 

@@ -137,13 +137,13 @@ class CloudWatchProvider(Provider):
         window, baseline_window = self._windows(criterion, context.now)
         client = self._client.get()
         points, results = self._fetch(client, queries, window)
-        value = aggregate([v for _, v in points], criterion.aggregate)
+        value = aggregate([v for _unused, v in points], criterion.aggregate)
         raw = {"window": _window_dict(window), "MetricDataResults": results}
         details = {"window": _window_dict(window), "region": client.meta.region_name}
         baseline = None
         if baseline_window is not None:
             base_points, base_results = self._fetch(client, queries, baseline_window)
-            baseline = aggregate([v for _, v in base_points], criterion.aggregate)
+            baseline = aggregate([v for _unused, v in base_points], criterion.aggregate)
             raw["baseline"] = {"window": _window_dict(baseline_window), "MetricDataResults": base_results}
             details["baseline_window"] = _window_dict(baseline_window)
             details["baseline_samples"] = len(base_points)
@@ -186,7 +186,7 @@ class CloudWatchProvider(Provider):
             points = sorted((ts.astimezone(_aws.UTC), float(v)) for ts, v in entry["points"])
             pooled.extend(points)
             results.append({"Id": entry["Id"], "Label": entry["Label"], "StatusCode": entry["StatusCode"],
-                            "Timestamps": [_aws.iso(ts) for ts, _ in points], "Values": [v for _, v in points]})
+                            "Timestamps": [_aws.iso(ts) for ts, _unused in points], "Values": [v for _unused, v in points]})
         pooled.sort(key=lambda point: point[0])
         return pooled, results
 

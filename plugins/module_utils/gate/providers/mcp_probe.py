@@ -102,7 +102,7 @@ class McpProbeProvider(Provider):
         for path in [config] if isinstance(config, str) else config:
             full = os.path.normpath(os.path.join(base, os.path.expanduser(path)))
             try:
-                _, doc = kiro_mcp.read(full)
+                _unused, doc = kiro_mcp.read(full)
             except KiroError as exc:
                 raise ProviderError(str(exc), retryable=False)
             except (IOError, OSError) as exc:
@@ -129,7 +129,7 @@ class McpProbeProvider(Provider):
         except mcp_client.SdkMissing as exc:
             raise ProviderError("the mcp_probe provider needs the Python MCP SDK on the controller "
                                 "(pip install 'mcp>=2.3'): %s" % exc.reason, retryable=False)
-        specs = dict((name, server) for name, server, _ in configured)
+        specs = dict((name, server) for name, server, _unused in configured)
         for name, wanted in (params.get("expect_tools") or {}).items():
             result = results.get(name)
             if result is None:

@@ -166,10 +166,10 @@ def test_normalise_keeps_string_literals_and_drops_comments():
 
 
 def test_group_name_and_document():
-    document, _ = alerts.rules([prom()], "staging")
+    document, _unused = alerts.rules([prom()], "staging")
     assert list(document) == ["groups"]
     assert [g["name"] for g in document["groups"]] == ["kiro-gates-staging"]
-    empty, _ = alerts.rules([], "staging")
+    empty, _unused = alerts.rules([], "staging")
     assert empty == {"groups": [{"name": "kiro-gates-staging", "rules": []}]}
 
 
@@ -207,7 +207,7 @@ def test_by_phase_merge_and_selection():
     assert rules[3]["expr"] == "(up) != 1"
     # b removed by null; a moved to another provider (its query dropped) -> skipped
     assert [(s["name"], s["phase"], s["provider"]) for s in skipped] == [("a", 1, "file")]
-    everything, _ = alerts.rules_by_phase(table, "production")
+    everything, _unused = alerts.rules_by_phase(table, "production")
     assert [r["labels"]["phase"] for r in everything["groups"][0]["rules"]] == ["1", "1", "2", "2", "2", "3"]
     with pytest.raises(ValueError, match="no criteria for phase 4"):
         alerts.rules_by_phase(table, "production", phases=[4])

@@ -64,7 +64,7 @@ class ScriptProvider(Provider):
             cls.release.wait(60)
             return Measurement(value=1)
         if step.startswith("sleep:"):
-            _, seconds, value = step.split(":")
+            _unused, seconds, value = step.split(":")
             time.sleep(float(seconds))
             return Measurement(value=float(value))
         raise AssertionError("unknown step %r" % (step,))

@@ -71,8 +71,8 @@ def test_datapoints_in_window_pass(aws):
     assert result["samples"] == 3
     measurement = result["measurements"][0]
     # series is chronological (oldest first) whatever order CloudWatch answers in
-    assert [v for _, v in measurement["series"]] == [2.0, 4.0, 1.0]
-    times = [t for t, _ in measurement["series"]]
+    assert [v for _unused, v in measurement["series"]] == [2.0, 4.0, 1.0]
+    times = [t for t, _unused in measurement["series"]]
     assert times == sorted(times) and all(isinstance(t, float) for t in times)
     raw = result["raw"][0]["MetricDataResults"][0]
     assert raw["Id"] == "m0" and raw["Values"] == [2.0, 4.0, 1.0]

@@ -71,9 +71,9 @@ def test_savings_of_25_percent_pass(aws):
     assert measurement["details"]["baseline_window"] == {"start": "2024-01-31", "end": "2024-03-01"}
     assert measurement["details"]["unit"] == "USD"
     series = measurement["series"]
-    assert len(series) == 30 and [t for t, _ in series] == sorted(t for t, _ in series)
+    assert len(series) == 30 and [t for t, _unused in series] == sorted(t for t, _unused in series)
     assert series[0][0] == datetime.datetime(2024, 3, 1, tzinfo=UTC).timestamp()
-    assert sum(v for _, v in series) == pytest.approx(75.0)
+    assert sum(v for _unused, v in series) == pytest.approx(75.0)
     raw = result["raw"][0]
     assert len(raw["ResultsByTime"]) == 30 and len(raw["baseline"]["ResultsByTime"]) == 30
 

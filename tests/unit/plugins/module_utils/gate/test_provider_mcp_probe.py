@@ -194,8 +194,8 @@ def test_config_files_skip_disabled_servers_and_check_expected_tools(tmp_path):
              disabled_tools=["get_pod_logs"]),
         dict(server("exit_at_once.py"), name="retired", disabled=True),
     ])
-    result, _ = measure({"timeout": CALM_TIMEOUT}, base_dir=ws, config=[user_file, ".kiro/settings/mcp.json"],
-                        expect_tools={"eks": ["list_k8s_resources", "manage_eks_stacks", "get_pod_logs"]})
+    result, _unused = measure({"timeout": CALM_TIMEOUT}, base_dir=ws, config=[user_file, ".kiro/settings/mcp.json"],
+                              expect_tools={"eks": ["list_k8s_resources", "manage_eks_stacks", "get_pod_logs"]})
     assert sorted(result.details) == ["eks"]  # the disabled one is not probed
     assert result.samples == 1 and result.value == 0.0
     eks = result.details["eks"]
@@ -211,14 +211,14 @@ def test_disabled_servers_are_probed_only_when_asked():
     skipped, elapsed = measure({"timeout": 5}, servers=servers)
     assert skipped.value is None and skipped.samples == 0 and skipped.details == {}
     assert elapsed < 1  # nothing was started
-    probed, _ = measure({"timeout": 5}, servers=servers, include_disabled=True)
+    probed, _unused = measure({"timeout": 5}, servers=servers, include_disabled=True)
     assert probed.samples == 1 and probed.value == 0.0
     assert "closed the connection" in probed.details["retired"]["error"]
 
 
 def test_expected_tools_of_a_disabled_server_fail_closed():
-    result, _ = measure({"timeout": 5}, servers={"gh": server("healthy.py", disabled=True)},
-                        expect_tools={"gh": ["search_code"]})
+    result, _unused = measure({"timeout": 5}, servers={"gh": server("healthy.py", disabled=True)},
+                              expect_tools={"gh": ["search_code"]})
     assert result.value == 0.0 and result.samples == 1
     assert "is disabled" in result.details["gh"]["error"]
 
@@ -296,7 +296,7 @@ def http_server():
 
 
 def test_remote_server_over_streamable_http(http_server):
-    result, _ = measure({"timeout": CALM_TIMEOUT}, servers={
+    result, _unused = measure({"timeout": CALM_TIMEOUT}, servers={
         "github": {"url": http_server, "headers": {"X-MCP-Readonly": "true"}},
         "wrong-path": {"url": http_server.replace("/mcp", "/nope")},
     })

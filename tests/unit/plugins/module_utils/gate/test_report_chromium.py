@@ -26,7 +26,7 @@ def _chromium_works():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         return False
     try:
-        done = subprocess.run([CHROMIUM, "--version"], capture_output=True, timeout=60)
+        done = subprocess.run([CHROMIUM, "--version"], capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0 and b"Chromium" in done.stdout
@@ -57,7 +57,7 @@ def _run(chromium, tmp, *args):
     profile = tmp / ("profile-%d" % len(os.listdir(str(tmp))))
     env = dict(os.environ, HOME=str(home))
     cmd = [chromium] + FLAGS + ["--user-data-dir=%s" % profile] + list(args)
-    done = subprocess.run(cmd, capture_output=True, timeout=120, env=env)
+    done = subprocess.run(cmd, capture_output=True, timeout=120, env=env, check=False)
     shutil.rmtree(str(profile), ignore_errors=True)
     return done
 

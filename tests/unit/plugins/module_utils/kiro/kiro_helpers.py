@@ -47,7 +47,7 @@ def tree(base):
     """{relative path: (sha256, mode)} of every regular file under ``base``."""
     out = {}
     base = str(base)
-    for directory, _, files in os.walk(base):
+    for directory, _unused, files in os.walk(base):
         for name in files:
             path = os.path.join(directory, name)
             if os.path.islink(path):
@@ -59,6 +59,6 @@ def tree(base):
 def temp_leftovers(base):
     """Files that look like atomic_write temp files (.<name>.<random>.tmp)."""
     found = []
-    for directory, _, files in os.walk(str(base)):
+    for directory, _unused, files in os.walk(str(base)):
         found.extend(os.path.join(directory, f) for f in files if f.startswith(".") and f.endswith(".tmp"))
     return found

@@ -153,7 +153,7 @@ def host(tmp_path, built):
 def _docs(base):
     """{path: parsed document} of every Kiro JSON/YAML file under ``base``."""
     out = {}
-    for directory, _, files in os.walk(str(base)):
+    for directory, _unused, files in os.walk(str(base)):
         for name in files:
             path = os.path.join(directory, name)
             data = read_bytes(path).decode("utf-8")
@@ -339,7 +339,7 @@ def test_corrupt_mcp_json_is_reported_and_everything_else_is_locked(host):
     assert by_path[host.home]["manual_mode"] is True
     # once the file is fixed, the next lockdown finishes the job
     write_json(bad, {"mcpServers": {"x": {"command": "x"}}})
-    _, errors = host.lock()
+    _unused, errors = host.lock()
     assert errors == [] and host.facts()["summary"]["manual_mode"] is True
 
 
@@ -362,7 +362,7 @@ def test_any_unreadable_file_is_one_error_and_the_rest_is_locked(host, relpath, 
 
 def test_corrupt_permissions_yaml_is_reported(host):
     bad = write(os.path.join(host.home, "settings", "permissions.yaml"), "rules: [unclosed\n")
-    _, errors = host.lock()
+    _unused, errors = host.lock()
     assert [e["path"] for e in errors] == [bad]
     gathered = host.facts()
     assert [r["manual_mode"] for r in gathered["roots"]] == [True, True, True, False]
@@ -371,12 +371,12 @@ def test_corrupt_permissions_yaml_is_reported(host):
 def test_restoring_the_snapshot_brings_back_the_exact_previous_bytes(host):
     before = tree(host.base)
     changes, errors = host.plan()
-    changed, manifest, _ = snapshot.create(host.roots, host.snapshots, label="INC-1", user_settings=host.user_settings,
-                                           extra_files=lockdown.unsnapshotted(host.roots, changes, host.user_settings))
+    changed, manifest, _unused = snapshot.create(host.roots, host.snapshots, label="INC-1", user_settings=host.user_settings,
+                                                 extra_files=lockdown.unsnapshotted(host.roots, changes, host.user_settings))
     assert changed and manifest["label"] == "INC-1"
     assert lockdown.apply(changes) == []
     assert host.facts()["summary"]["manual_mode"] is True
-    _, restore = snapshot.restore_plan(host.snapshots, manifest["id"], prune=True)
+    _unused, restore = snapshot.restore_plan(host.snapshots, manifest["id"], prune=True)
     restored = Plan()
     restored.extend(restore)
     restored.apply()
@@ -395,7 +395,7 @@ def test_a_custom_settings_file_is_snapshotted_too(host):
     snapshot.create(host.roots, host.snapshots, user_settings=host.user_settings, extra_files=extra)
     assert lockdown.apply(changes) == []
     assert facts.gather(host.roots, user_settings=host.user_settings, settings_file=custom)["summary"]["manual_mode"]
-    _, restore = snapshot.restore_plan(host.snapshots, prune=True)
+    _unused, restore = snapshot.restore_plan(host.snapshots, prune=True)
     restored = Plan()
     restored.extend(restore)
     restored.apply()

@@ -155,7 +155,7 @@ def test_operator_patterns_and_read_only_exemptions():
 # -- violations over real deployed config --------------------------------------------------------
 
 def test_clean_read_only_config_has_no_violation(tmp_path):
-    _, gathered = deploy(tmp_path, CLEAN)
+    _unused, gathered = deploy(tmp_path, CLEAN)
     assert gathered["summary"]["mcp_servers_enabled"] == 4  # really deployed, really checked
     assert policy.violations(gathered, PRODUCTION, host="web1") == []
 
@@ -163,7 +163,7 @@ def test_clean_read_only_config_has_no_violation(tmp_path):
 def test_read_tool_names_auto_approved_are_never_flagged(tmp_path):
     data = copy.deepcopy(CLEAN)
     server(data, "eks")["auto_approve"] = list(READ_NAMES)
-    _, gathered = deploy(tmp_path, data)
+    _unused, gathered = deploy(tmp_path, data)
     assert len(gathered["roots"][0]["mcp_servers"][2]["auto_approve"]) == len(READ_NAMES)
     assert policy.violations(gathered, PRODUCTION) == []
 
@@ -223,7 +223,7 @@ def test_each_rule_is_found_and_its_switch_turns_it_off(tmp_path, change, expect
 def test_server_not_known_read_only_needs_consent(tmp_path):
     data = copy.deepcopy(CLEAN)
     data["mcp_servers"].append({"name": "custom", "command": "python3", "args": ["-m", "custom_mcp"]})
-    _, gathered = deploy(tmp_path, data)
+    _unused, gathered = deploy(tmp_path, data)
     found = policy.violations(gathered, dict(PRODUCTION, approved_mcp_servers=None))
     assert rules(found) == [("write_without_consent", "mcpServers.custom")]
     assert "not known to be read-only" in found[0]["detail"]
@@ -231,7 +231,7 @@ def test_server_not_known_read_only_needs_consent(tmp_path):
     data["mcp_servers"][-1]["env"] = {"REQUIRE_MUTATION_CONSENT": "true"}
     _allow_write(data)
     server(data, "eks")["env"] = {"REQUIRE_MUTATION_CONSENT": "true"}
-    _, gathered = deploy(tmp_path, data, name="ws2")
+    _unused, gathered = deploy(tmp_path, data, name="ws2")
     assert policy.violations(gathered, dict(PRODUCTION, approved_mcp_servers=None)) == []
 
 
@@ -239,7 +239,7 @@ def test_disabled_servers_are_not_held_to_the_policy(tmp_path):
     data = copy.deepcopy(CLEAN)
     data["mcp_servers"].append({"name": "legacy-admin", "command": "npx", "args": ["admin-mcp", "--allow-write"],
                                 "disabled": True, "auto_approve": ["delete_everything"]})
-    _, gathered = deploy(tmp_path, data)
+    _unused, gathered = deploy(tmp_path, data)
     assert policy.violations(gathered, PRODUCTION) == []
 
 
@@ -248,13 +248,13 @@ def test_auto_approve_star_is_flagged_unless_the_server_is_read_only(tmp_path):
     server(data, "cloudwatch")["auto_approve"] = ["*"]  # read-only server: fine
     data["mcp_servers"].append({"name": "ops", "command": "ops-mcp", "auto_approve": ["*"],
                                 "env": {"REQUIRE_MUTATION_CONSENT": "true"}})
-    _, gathered = deploy(tmp_path, data)
+    _unused, gathered = deploy(tmp_path, data)
     found = policy.violations(gathered, dict(PRODUCTION, approved_mcp_servers=None))
     assert rules(found) == [("auto_approve_mutating", "mcpServers.ops.autoApprove.*")]
 
 
 def test_corrupt_mcp_json_is_unreadable_config(tmp_path):
-    ws, _ = deploy(tmp_path, CLEAN)
+    ws, _unused = deploy(tmp_path, CLEAN)
     path = os.path.join(ws, ".kiro", "settings", "mcp.json")
     write(path, '{"mcpServers": {"aws-api": {"command": "uvx",,}}}')
     gathered = facts.gather(roots([ws]))
@@ -291,7 +291,7 @@ def test_autonomy_comes_from_the_workspace_then_the_user_then_kiros_default(tmp_
 
 
 def test_unreadable_user_settings_is_a_violation(tmp_path):
-    ws, _ = deploy(tmp_path, CLEAN)
+    ws, _unused = deploy(tmp_path, CLEAN)
     path = os.path.join(str(tmp_path), "user-settings.json")
     write(path, "{not json")
     found = policy.violations(facts.gather(roots([ws]), user_settings=path), PRODUCTION)
@@ -307,10 +307,10 @@ LOCKDOWN = {
 
 
 def test_manual_cap_accepts_only_the_lockdown_state(tmp_path):
-    _, locked = deploy(tmp_path, LOCKDOWN, name="locked")
+    _unused, locked = deploy(tmp_path, LOCKDOWN, name="locked")
     assert locked["summary"]["manual_mode"] is True
     assert policy.violations(locked, {"max_autonomy": "manual"}) == []
-    _, active = deploy(tmp_path, CLEAN, name="active")
+    _unused, active = deploy(tmp_path, CLEAN, name="active")
     found = policy.violations(active, {"max_autonomy": "manual"})
     assert set(v["rule"] for v in found) == {"autonomy_above_cap"}
     assert set(v["item"] for v in found) == {

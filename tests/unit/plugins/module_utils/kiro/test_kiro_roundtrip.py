@@ -307,7 +307,7 @@ rule_text = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_s
 @st.composite
 def permission_docs(draw):
     rules = []
-    for _ in range(draw(st.integers(0, 5))):
+    for _unused in range(draw(st.integers(0, 5))):
         rule = {"capability": draw(st.sampled_from(["shell", "read", "write", "web", "mcp"]) | rule_text),
                 "effect": draw(st.sampled_from(permissions.EFFECTS))}
         if draw(st.booleans()):

@@ -108,7 +108,7 @@ def test_restore_diff_of_mcp_json_hides_secrets(tmp_path):
     snapdir = os.path.join(str(tmp_path), "snaps")
     snapshot.create(roots([ws]), snapdir)
     write_json(path, {"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": "hunter2pw"}}}})
-    _, changes = snapshot.restore_plan(snapdir)
+    _unused, changes = snapshot.restore_plan(snapdir)
     diffs = [c.diff() for c in changes if c.changed]
     assert len(diffs) == 1
     _assert_clean(json.dumps(diffs))

@@ -90,14 +90,14 @@ def test_restore_puts_back_exact_bytes_and_modes(tmp_path, prune):
     assert now == expected, "sha256 and mode of every file must match the snapshot"
     assert read_bytes(os.path.join(ws, "src", "app.py")) == b"print('not managed')\n"
     # restoring again is a no-op
-    _, again = snapshot.restore_plan(snapdir, prune=prune)
+    _unused, again = snapshot.restore_plan(snapdir, prune=prune)
     assert not any(c.changed for c in again)
 
 
 def test_second_create_with_unchanged_files_is_not_a_change(tmp_path):
-    _, _, targets = _populate(tmp_path)
+    _unused, _unused, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
-    changed, first, _ = snapshot.create(targets, snapdir, now=at(0))
+    changed, first, _unused = snapshot.create(targets, snapdir, now=at(0))
     assert changed
     changed, second, removed = snapshot.create(targets, snapdir, now=at(1))
     assert changed is False and removed == []
@@ -108,24 +108,24 @@ def test_second_create_with_unchanged_files_is_not_a_change(tmp_path):
 
 
 def test_mode_change_alone_makes_a_new_snapshot(tmp_path):
-    ws, _, targets = _populate(tmp_path)
+    ws, _unused, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
     snapshot.create(targets, snapdir, now=at(0))
     os.chmod(os.path.join(ws, ".kiro", "steering", "tech.md"), 0o600)
-    changed, _, _ = snapshot.create(targets, snapdir, now=at(1))
+    changed, _unused, _unused = snapshot.create(targets, snapdir, now=at(1))
     assert changed is True
 
 
 def test_check_mode_create_writes_nothing(tmp_path):
-    _, _, targets = _populate(tmp_path)
+    _unused, _unused, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
-    changed, manifest, _ = snapshot.create(targets, snapdir, check_mode=True, now=at(0))
+    changed, manifest, _unused = snapshot.create(targets, snapdir, check_mode=True, now=at(0))
     assert changed and manifest["files"]
     assert not os.path.exists(snapdir)
 
 
 def test_keep_prunes_older_snapshots(tmp_path):
-    ws, _, targets = _populate(tmp_path)
+    ws, _unused, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
     ids = []
     all_removed = []
@@ -149,12 +149,12 @@ def test_keep_prunes_older_snapshots(tmp_path):
     # keep=0 never prunes; a later smaller keep prunes several at once
     for i in range(5, 8):
         write(os.path.join(ws, ".kiro", "steering", "tech.md"), "# version %d\n" % i)
-        _, manifest, removed = snapshot.create(targets, snapdir, keep=0, now=at(i))
+        _unused, manifest, removed = snapshot.create(targets, snapdir, keep=0, now=at(i))
         assert removed == []
         ids.append(manifest["id"])
     assert len(snapshot.list_snapshots(snapdir)) == 5
     write(os.path.join(ws, ".kiro", "steering", "tech.md"), "# final\n")
-    _, last, removed = snapshot.create(targets, snapdir, keep=1, now=at(9))
+    _unused, last, removed = snapshot.create(targets, snapdir, keep=1, now=at(9))
     assert removed == ids[3:]
     assert [s["id"] for s in snapshot.list_snapshots(snapdir)] == [last["id"]]
 
@@ -176,7 +176,7 @@ def _rewrite_member(archive, member_name, new_bytes):
 def test_tampered_archive_is_refused_naming_the_path(tmp_path):
     ws, home, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
-    _, manifest, _ = snapshot.create(targets, snapdir, now=at(0))
+    _unused, manifest, _unused = snapshot.create(targets, snapdir, now=at(0))
     victim = os.path.join(ws, ".kiro", "settings", "mcp.json")
     archive = os.path.join(snapdir, manifest["id"] + snapshot.ARCHIVE_SUFFIX)
     _rewrite_member(archive, "files" + victim, b'{"mcpServers": {"evil": {"command": "curl"}}}')
@@ -196,9 +196,9 @@ def test_restore_without_any_snapshot_is_a_clear_error(tmp_path):
 
 
 def test_manifest_sidecar_matches_archive(tmp_path):
-    _, _, targets = _populate(tmp_path)
+    _unused, _unused, targets = _populate(tmp_path)
     snapdir = os.path.join(str(tmp_path), "snaps")
-    _, manifest, _ = snapshot.create(targets, snapdir, label="l", now=at(0))
+    _unused, manifest, _unused = snapshot.create(targets, snapdir, label="l", now=at(0))
     with open(os.path.join(snapdir, manifest["id"] + snapshot.MANIFEST_SUFFIX)) as handle:
         sidecar = json.load(handle)
     loaded, blobs = snapshot.load(snapdir, manifest["id"])
@@ -218,13 +218,13 @@ def test_a_snapshot_sweeps_what_a_killed_snapshot_left(tmp_path):
     (workspace / ".kiro" / "steering" / "a.md").write_text("one\n")
     snapshots = tmp_path / "snapshots"
     roots = roots_for([str(workspace)], None)
-    _, first, _ = snap_mod.create(roots, str(snapshots), keep=0)
+    _unused, first, _unused = snap_mod.create(roots, str(snapshots), keep=0)
     left = [snapshots / ".20990101T000000000000Z-abc.manifest.json.k2fmjs2p.tmp",
             snapshots / "20990101T000000000000Z-abc.tar.gz"]
     for path in left:
         path.write_bytes(b"partial")
     (workspace / ".kiro" / "steering" / "a.md").write_text("two\n")
-    changed, second, _ = snap_mod.create(roots, str(snapshots), keep=0)
+    changed, second, _unused = snap_mod.create(roots, str(snapshots), keep=0)
     assert changed
     assert not any(path.exists() for path in left)
     names = sorted(p.name for p in snapshots.iterdir() if not p.name.startswith("."))

@@ -286,7 +286,7 @@ def test_snapshot_create_modify_restore_covers_workflow_files(tmp_path, prune):
     directories, files = snapshot.managed_locations([root])
     assert ours in files and ci not in files and wfdir not in directories
     snapdir = os.path.join(str(tmp_path), "snaps")
-    changed, manifest, _ = snapshot.create([root], snapdir, now=T0)
+    changed, manifest, _unused = snapshot.create([root], snapdir, now=T0)
     assert changed
     assert [f["path"] for f in manifest["files"]] == [ours]
     assert manifest["scanned"]["patterns"] == [os.path.join(wfdir, "kiro-*.yml")]
@@ -299,7 +299,7 @@ def test_snapshot_create_modify_restore_covers_workflow_files(tmp_path, prune):
     write(ci, HAND_WRITTEN + b"# edited\n")
     assert snapshot.create([root], snapdir, now=T0 + datetime.timedelta(minutes=1))[0]  # digest saw the change
 
-    _, changes = snapshot.restore_plan(snapdir, manifest["id"], prune=prune)
+    _unused, changes = snapshot.restore_plan(snapdir, manifest["id"], prune=prune)
     touched = sorted((os.path.basename(c.path), c.action) for c in changes if c.changed)
     assert touched == ([("kiro-cost-optimizer.yml", "updated"), ("kiro-new.yml", "deleted")] if prune
                        else [("kiro-cost-optimizer.yml", "updated")])
