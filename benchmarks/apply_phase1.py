@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: apply the phase-1 profile to N local hosts, 2 workspaces each.
 
 Compares, in the same invocation and with the same Ansible strategy:

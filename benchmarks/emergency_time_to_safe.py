@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: time-to-safe of playbooks/emergency_rollback.yml on N local-connection hosts.
 
 Every host gets the phase-2 profile in 2 workspaces (hooks, MCP servers, agents, scheduled

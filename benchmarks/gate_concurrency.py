@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: does the gate engine measure criteria concurrently?
 
 Starts real services on 127.0.0.1 — Prometheus with backfilled history
