@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the emergency rollback: its summary from what the hosts and switches reported."""
+"""Filters of the emergency rollback: the request check, its summary from what the hosts and
+switches reported, the notification headline, the ledger details and how it ended."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,6 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import incident
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import emergency_rollback
 
 
 def emergency_summary(targets, hostvars, incident_id, reason, actor, started, central=None, ledger=None,
@@ -25,6 +27,28 @@ def emergency_summary(targets, hostvars, incident_id, reason, actor, started, ce
         raise AnsibleFilterError("kiro.platform.emergency_summary: %s" % exc)
 
 
+def emergency_request_problem(incident_id, reason):
+    return emergency_rollback.request_problem(incident_id, reason)
+
+
+def emergency_headline(summary):
+    return emergency_rollback.headline(summary)
+
+
+def emergency_incident_details(summary, environment, postmortem=None):
+    return emergency_rollback.incident_details(summary, environment, postmortem)
+
+
+def emergency_outcome(summary, record, opened):
+    return emergency_rollback.outcome(summary, record, opened)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"emergency_summary": emergency_summary}
+        return {
+            "emergency_summary": emergency_summary,
+            "emergency_request_problem": emergency_request_problem,
+            "emergency_headline": emergency_headline,
+            "emergency_incident_details": emergency_incident_details,
+            "emergency_outcome": emergency_outcome,
+        }

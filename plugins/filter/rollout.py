@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over the rollout plan: autonomy caps, capped policies, composed profiles."""
+"""Filters over the rollout plan: autonomy caps, capped policies, composed profiles, and how
+phase runs, gates and rollbacks end."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +12,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import policy, profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import outcome as rollout_outcome_mod
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import override as rollout_override
 from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
 from ansible_collections.kiro.platform.plugins.module_utils.rollout import status as rollout_status
 
@@ -37,8 +40,18 @@ def compose_profile(content, level):
     return profile.compose(content, level)
 
 
-def rollout_phase(number):
-    return rollout_plan.phase(number)
+def plan_environments(available=None):
+    return rollout_plan.environments(available)
+
+
+def rollout_phase(number, environments=None):
+    if environments is None:
+        return rollout_plan.phase(number)
+    return rollout_plan.for_inventory(number, environments)
+
+
+def rollout_already_passed(number, states, gated):
+    return rollout_plan.already_passed(number, states, gated)
 
 
 def rollout_refusals(number, states, approver=None, reason=None):
@@ -71,6 +84,34 @@ def drill_passed(per_host):
     return rollout_plan.drill_passed(per_host)
 
 
+def rollout_drill_report(hosts, hostvars, result_var="rollout_drill"):
+    return rollout_plan.drill_report(dict((h, (hostvars.get(h) or {}).get(result_var)) for h in hosts))
+
+
+def rollout_outcome(number, gate_results, on_failure="stop"):
+    return rollout_outcome_mod.phase_outcome(number, gate_results, on_failure)
+
+
+def rollout_rollback_announcement(rollback):
+    return rollout_outcome_mod.rollback_announcement(rollback)
+
+
+def rollout_rollback_outcome(verdicts, rollback, groups):
+    return rollout_outcome_mod.rollback_outcome(rollback, verdicts, groups)
+
+
+def rollout_override_scope(states, incident_id):
+    return rollout_override.scope(states, incident_id)
+
+
+def gate_failing_criteria(criteria):
+    return rollout_outcome_mod.failing_criteria(criteria)
+
+
+def gate_stop_message(result):
+    return rollout_outcome_mod.gate_stop_message(result)
+
+
 def rollout_status_lines(results):
     return rollout_status.lines(results)
 
@@ -85,13 +126,22 @@ class FilterModule(object):
             "plan_cap": _wrap(plan_cap),
             "effective_policy": _wrap(effective_policy),
             "compose_profile": _wrap(compose_profile),
+            "plan_environments": _wrap(plan_environments),
             "rollout_phase": _wrap(rollout_phase),
+            "rollout_already_passed": _wrap(rollout_already_passed),
             "rollout_refusals": _wrap(rollout_refusals),
             "rollout_rollback": _wrap(rollout_rollback),
             "rollout_rollback_verdicts": _wrap(rollout_rollback_verdicts),
             "policy_violations": _wrap(policy_violations),
             "rollout_host_results": _wrap(rollout_host_results),
             "drill_passed": _wrap(drill_passed),
+            "rollout_drill_report": _wrap(rollout_drill_report),
+            "rollout_outcome": _wrap(rollout_outcome),
+            "rollout_rollback_announcement": _wrap(rollout_rollback_announcement),
+            "rollout_rollback_outcome": _wrap(rollout_rollback_outcome),
+            "rollout_override_scope": _wrap(rollout_override_scope),
+            "gate_failing_criteria": _wrap(gate_failing_criteria),
+            "gate_stop_message": _wrap(gate_stop_message),
             "rollout_status_lines": _wrap(rollout_status_lines),
             "rollout_status_html": _wrap(rollout_status_html),
         }

@@ -35,6 +35,11 @@ def test_every_plugin_listed():
     assert {"agents", "autonomy", "gate", "hooks", "incident", "kill_switch", "kiro_facts", "ledger", "lockdown",
             "mcp_servers", "notify", "profile", "snapshot", "steering"} <= set(MODULES)
     assert {"emergency_summary", "policy_violations", "rollout_rollback", "rollout_rollback_verdicts"} <= set(FILTERS)
+    # what the playbooks and roles call instead of Jinja programs
+    assert {"plan_environments", "rollout_already_passed", "rollout_drill_report", "rollout_outcome",
+            "rollout_rollback_announcement", "rollout_rollback_outcome", "rollout_override_scope",
+            "gate_failing_criteria", "gate_stop_message", "emergency_request_problem", "emergency_headline",
+            "emergency_incident_details", "emergency_outcome"} <= set(FILTERS)
     assert {"metric", "phase"} <= set(LOOKUPS)
     assert {"kiro_config", "phase_gate", "alert_rules"} <= set(ROLES)
 

@@ -40,6 +40,27 @@ def phase(number):
     return dict(PHASES[number], number=number)
 
 
+def environments(available=None):
+    """The plan's environments in plan order (the playbooks' one list of them); with
+    ``available`` (say, the inventory's groups), only those it has."""
+    return [env for env in ENVIRONMENTS if available is None or env in available]
+
+
+def for_inventory(number, available):
+    """The phase's plan with ``apply`` and ``gate`` cut to the environments ``available`` has
+    (an inventory per environment is fine); ``requires`` names other environments and is kept."""
+    info = phase(number)
+    return dict(info, apply=[env for env in info["apply"] if env in available],
+                gate=[env for env in info["gate"] if env in available])
+
+
+def already_passed(number, states, gated):
+    """Whether the ledger shows phase ``number`` passed in every environment of ``gated``."""
+    number = phase(number)["number"]
+    return all(number in [int(p) for p in ((states.get(env) or {}).get("passed_phases") or [])]
+               for env in gated or [])
+
+
 def refusals(number, states, approver=None, reason=None):
     """Why phase ``number`` may not start, given each environment's ledger state.
 
@@ -90,6 +111,11 @@ def drill_passed(per_host):
                    for r in results))
 
 
+def drill_report(per_host):
+    """The drill result the rollback_drill criterion reads: {"passed": 1 or 0, "hosts": per_host}."""
+    return {"passed": drill_passed(per_host), "hosts": dict(per_host or {})}
+
+
 # The plan's rollback table: where a phase's rollback applies, which phase's profile it
 # deploys there and at which autonomy level (None: the level the plan gives that
 # environment at that phase). Every rollback goes back to phase ``number - 1`` in the ledger.
@@ -120,7 +146,7 @@ def rollback(number, states, available):
     Returns {number, name, environments, content, levels (environment -> level),
     to_phase, refusals}; ``refusals`` lists messages (empty when it may go ahead).
     """
-    available = [env for env in ENVIRONMENTS if env in (available or [])]
+    available = environments(available or [])
     if number in (None, ""):
         number = current_phase(states, available)
         if number == 0:
@@ -130,15 +156,15 @@ def rollback(number, states, available):
                 % (", ".join(available) or "this inventory's environments")]}
     info = phase(number)
     table = ROLLBACKS[info["number"]]
-    environments = [env for env in table["environments"] if env in available]
-    out = {"number": info["number"], "name": info["name"], "environments": environments,
+    targets = [env for env in table["environments"] if env in available]
+    out = {"number": info["number"], "name": info["name"], "environments": targets,
            "content": table["content"], "to_phase": info["number"] - 1, "refusals": [],
-           "levels": dict((env, table["level"] or policy.plan_cap(env, table["content"])) for env in environments)}
-    if not environments:
+           "levels": dict((env, table["level"] or policy.plan_cap(env, table["content"])) for env in targets)}
+    if not targets:
         out["refusals"].append("phase %d rolls back %s, and this inventory has none of them: use the inventory of "
                                "that environment (for example -i inventories/%s)."
                                % (info["number"], " and ".join(table["environments"]), table["environments"][0]))
-    for env in environments:
+    for env in targets:
         override = (states.get(env) or {}).get("override") or {}
         if override.get("active"):
             # The lockdown is stricter than any rollback: re-applying a profile would undo it.
