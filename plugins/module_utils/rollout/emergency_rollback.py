@@ -11,14 +11,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.emergency import incident
+from ansible_collections.kiro.platform.plugins.module_utils.emergency.incident.summary import (
+    IncidentError, check_incident_id)
 
 
 def request_problem(incident_id, reason):
     """Why the request cannot start (nothing has changed yet), or "" when it can."""
     try:
-        incident.check_incident_id(incident_id)
-    except incident.IncidentError:
+        check_incident_id(incident_id)
+    except IncidentError:
         return "incident_id is missing or invalid"
     if not str(reason or "").strip():
         return "reason is missing"
