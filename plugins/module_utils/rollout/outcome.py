@@ -20,8 +20,8 @@ def failing_criteria(criteria):
 
 def gate_stop_message(result):
     """Why the phase_gate role stops the play: verdict, score, approval, what failed, the report."""
-    text = "Gate phase %s in %s: %s (score %s)." % (result.get("phase"), result.get("environment"),
-                                                   str(result.get("verdict")).upper(), result.get("score"))
+    text = "Gate phase %s in %s: %s (score %s)." % (
+        result.get("phase"), result.get("environment"), str(result.get("verdict")).upper(), result.get("score"))
     if result.get("needs_approval"):
         text += " It needs approval: run again with -e gate_approver=NAME -e \"gate_approval_reason=WHY\"."
     return "%s Not passing: %s. Report: %s" % (text, ", ".join(failing_criteria(result.get("criteria"))),
