@@ -24,6 +24,7 @@ from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action im
 
 display = Display()
 
+
 class ActionModule(ControllerAction):
 
     MODULE = documented
@@ -55,7 +56,7 @@ class ActionModule(ControllerAction):
         try:
             items = criteria_mod.merge(args["criteria"], args["overrides"])
             if args["validate_only"]:
-                loaded, _ = engine.prepare(items, args["providers"])
+                loaded = engine.prepare(items, args["providers"])[0]
                 result.update(changed=False, valid=True, criteria=[c.name for c in loaded])
                 return result
             evaluated = engine.evaluate(items, args["providers"], context, progress=self._progress,

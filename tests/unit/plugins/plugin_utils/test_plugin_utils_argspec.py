@@ -61,7 +61,8 @@ def test_every_documented_property_becomes_the_spec_and_fragments_are_merged():
             "password": {"type": "str", "no_log": True}}},
         "purge": {"type": "bool", "default": False},
     }
-    assert type(spec["mode"]["default"]) is str  # plain values, not Ansible-tagged ones
+    # Plain values, not Ansible-tagged str subclasses.
+    assert type(spec["mode"]["default"]) is str  # pylint: disable=unidiomatic-typecheck
 
 
 def test_a_no_log_option_the_documentation_lacks_is_an_error():
