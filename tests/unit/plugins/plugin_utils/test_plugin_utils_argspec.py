@@ -8,7 +8,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiro.platform.plugins.action import kill_switch as kill_switch_action
 from ansible_collections.kiro.platform.plugins.action import lockdown as lockdown_action
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify as notify_utils
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import backends, entries, operations
 from ansible_collections.kiro.platform.plugins.modules import gate, incident, kill_switch, ledger, lockdown, notify

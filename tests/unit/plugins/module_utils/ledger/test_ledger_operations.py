@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.kiro.platform.plugins.module_utils import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LedgerError, LockHeld
 
