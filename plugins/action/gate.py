@@ -10,8 +10,6 @@ __metaclass__ = type
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
@@ -21,31 +19,16 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate import engine
 from ansible_collections.kiro.platform.plugins.module_utils.gate.report import writer as report_writer
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Context
 from ansible_collections.kiro.platform.plugins.module_utils.rollout import plan as rollout_plan
+from ansible_collections.kiro.platform.plugins.modules import gate as documented
+from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action import ControllerAction
 
 display = Display()
 
-ARGUMENT_SPEC = dict(
-    phase=dict(type="int", required=True),
-    environment=dict(type="str", required=True),
-    criteria=dict(type="list", elements="dict", required=True),
-    overrides=dict(type="dict", default={}),
-    providers=dict(type="dict", default={}, no_log=True),
-    hosts=dict(type="list", elements="str", default=[]),
-    result_var=dict(type="str", default="kiro_config_result"),
-    policy=dict(type="dict", default={}),
-    report_dir=dict(type="path", default="reports"),
-    base_dir=dict(type="path"),
-    approver=dict(type="str"),
-    approval_reason=dict(type="str"),
-    fail_closed=dict(type="bool", default=True),
-    max_workers=dict(type="int"),
-    validate_only=dict(type="bool", default=False),
-)
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    MODULE = documented
+    NO_LOG = ("providers",)
 
     def _hosts(self, names, result_var, task_vars):
         hostvars = task_vars.get("hostvars", {})
@@ -65,10 +48,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("kiro.platform.gate: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+        args = self.validated_args()
         base_dir = args["base_dir"] or self._loader.get_basedir()
         context = Context(environment=args["environment"], phase=args["phase"],
                           hosts=self._hosts(args["hosts"], args["result_var"], task_vars),
@@ -76,7 +56,7 @@ class ActionModule(ActionBase):
         try:
             items = criteria_mod.merge(args["criteria"], args["overrides"])
             if args["validate_only"]:
-                loaded, _ = engine.prepare(items, args["providers"])
+                loaded = engine.prepare(items, args["providers"])[0]
                 result.update(changed=False, valid=True, criteria=[c.name for c in loaded])
                 return result
             evaluated = engine.evaluate(items, args["providers"], context, progress=self._progress,

@@ -10,35 +10,19 @@ __metaclass__ = type
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import incident
-
-ARGUMENT_SPEC = dict(
-    summary=dict(type="dict", required=True),
-    hosts=dict(type="list", elements="str", default=[]),
-    result_var=dict(type="str", default="emergency_lockdown"),
-    notifications=dict(type="list", elements="dict", default=[]),
-    notify_error=dict(type="str"),
-    ledgers=dict(type="dict", default={}),
-    reports_dir=dict(type="path"),
-    dest=dict(type="path", required=True),
-    inventory=dict(type="str"),
-)
+from ansible_collections.kiro.platform.plugins.modules import incident as documented
+from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    MODULE = documented
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("kiro.platform.incident: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
+        args = self.validated_args()
         summary = args["summary"]
         for key in ("incident_id", "hosts", "done", "failed", "counts"):
             if key not in summary:

@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.action.lockdown import InProcessAction
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import switches
+from ansible_collections.kiro.platform.plugins.plugin_utils.in_process import InProcessAction
 
 
 class ActionModule(InProcessAction):
@@ -18,4 +18,5 @@ class ActionModule(InProcessAction):
 
     @staticmethod
     def argument_spec():
+        # The module's own spec (plugins/modules/kill_switch.py uses the same function).
         return switches.argument_spec()

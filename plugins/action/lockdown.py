@@ -1,88 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""kiro.platform.lockdown: the module, or for a local host the same code inside the worker.
-
-A host with ``ansible_connection=local`` and no become is the controller itself: its files
-are locked down here, without starting a module interpreter for it (about 0.3 s of the
-~0.5 s a module task costs a local host), so a fleet of local hosts is safe sooner.
-Every other host runs the module. InProcessAction is that choice, for any module whose
-whole work is one module_utils ``run(params, check_mode, diff)``.
-"""
+"""kiro.platform.lockdown: the module, or for a local host the same code inside the worker
+(plugin_utils/in_process.py says why)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, lockdown
-
-LOCAL = ("local", "ansible.builtin.local")
-FALSE = (False, "false", "False", "no", "0", 0)
-
-
-class InProcessAction(ActionBase):
-    """Run ``module_name`` through ``runner`` in this process when the host is the controller."""
-
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = True
-    module_name = None
-    runner = None  # a module_utils module with run(params, check_mode, diff); raises PartialFailure
-
-    @staticmethod
-    def argument_spec():
-        raise NotImplementedError
-
-    def _runs_here(self):
-        return (self._task.args.get("in_process", True) not in FALSE
-                and not self._task.async_val
-                and getattr(self._connection, "transport", None) in LOCAL
-                and not self._play_context.become)
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(InProcessAction, self).run(tmp, task_vars)
-        if not self._runs_here():
-            # As ansible.builtin's normal action runs a module (async included).
-            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
-            result.update(self._execute_module(module_name=self.module_name, module_args=self._task.args,
-                                               task_vars=task_vars, wrap_async=wrap_async))
-            if not wrap_async:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-            return result
-        validation = ArgumentSpecValidator(self.argument_spec()).validate(self._task.args)
-        if validation.error_messages:
-            result.update(failed=True, msg="; ".join(validation.error_messages))
-            return result
-        params = validation.validated_parameters
-        try:
-            out = self.runner.run(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
-        except PartialFailure as exc:
-            out = dict(exc.result, failed=True, msg=str(exc))
-        out.setdefault("changed", False)
-        # As a module reports its arguments: no_log options masked.
-        out["invocation"] = {"module_args": _masked(params, self.argument_spec())}
-        result.update(out)
-        return result
-
-
-def _masked(params, spec):
-    """``params`` with every no_log option (at any depth of a list of dicts) masked."""
-    out = {}
-    for key, value in params.items():
-        option = spec.get(key) or {}
-        if option.get("no_log") and value is not None:
-            out[key] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-        elif option.get("options") and isinstance(value, list):
-            out[key] = [_masked(item, option["options"]) if isinstance(item, dict) else item for item in value]
-        elif option.get("options") and isinstance(value, dict):
-            out[key] = _masked(value, option["options"])
-        else:
-            out[key] = value
-    return out
+from ansible_collections.kiro.platform.plugins.plugin_utils.in_process import InProcessAction
 
 
 class ActionModule(InProcessAction):
@@ -91,4 +18,5 @@ class ActionModule(InProcessAction):
 
     @staticmethod
     def argument_spec():
+        # The module's own spec (plugins/modules/lockdown.py builds the same).
         return argspec.targets(**lockdown.OPTIONS)

@@ -8,47 +8,28 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws, secrets
 from ansible_collections.kiro.platform.plugins.module_utils.emergency import notify
-
-# No choices and nothing required inside a channel: a channel of unknown type or without
-# its url/topic_arn is reported as a failed channel while the others are sent.
-CHANNEL_SPEC = dict(
-    type=dict(type="str"),
-    name=dict(type="str"),
-    url=dict(type="str", no_log=True),
-    headers=dict(type="dict", no_log=True),
-    topic_arn=dict(type="str"),
-    **aws.ARGUMENT_SPEC
-)
-
-ARGUMENT_SPEC = dict(
-    channels=dict(type="list", elements="dict", required=True, options=CHANNEL_SPEC),
-    payload=dict(type="dict", required=True),
-    summary=dict(type="str"),
-    timeout=dict(type="float", default=notify.DEFAULT_TIMEOUT),
-    fail_on_error=dict(type="bool", default=False),
-)
+from ansible_collections.kiro.platform.plugins.modules import notify as documented
+from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
+    """A channel has no choices and nothing required (DOCUMENTATION says so): a channel of
+    unknown type or without its url/topic_arn is reported as a failed channel while the others
+    are sent."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    MODULE = documented
+    NO_LOG = ("channels.url", "channels.headers") + tuple("channels." + key for key in aws.SECRET_KEYS)
+
+    def scrub(self, message):
+        # A conversion error may quote a webhook URL given where a secret was not expected.
+        return secrets.origins(message)
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            # A conversion error may quote the value it could not convert.
-            message = remove_values(secrets.origins("; ".join(validation.error_messages)),
-                                    validation._no_log_values)
-            raise AnsibleActionFail("kiro.platform.notify: %s" % message)
-        args = validation.validated_parameters
+        args = self.validated_args()
         try:
             outcome = notify.notify(args["channels"], args["payload"], summary=args["summary"],
                                     timeout=args["timeout"], fail_on_error=args["fail_on_error"],

@@ -49,8 +49,6 @@ _raw:
   elements: int
 """
 
-import os
-
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -58,6 +56,7 @@ from ansible.utils.display import Display
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.operations import ledger_dir
 
 display = Display()
 
@@ -67,9 +66,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         # A str option: Ansible would resolve a relative "path" option against the current directory.
-        path = os.path.expanduser(self.get_option("path"))
-        if not os.path.isabs(path):
-            path = os.path.join(self._loader.get_basedir(), path)
+        path = ledger_dir(self.get_option("path"), self._loader.get_basedir())
         settings = dict((k, self.get_option(k)) for k in aws.CONNECTION_KEYS)
         client = None
         phases = []

@@ -129,34 +129,79 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+phase:
+  description: The phase gated (O(phase)).
+  returned: when the gate was evaluated (not with O(validate_only=true))
+  type: int
+  sample: 2
+environment:
+  description: The environment gated (O(environment)).
+  returned: when the gate was evaluated
+  type: str
+  sample: development
 verdict:
-  description: The gate's verdict.
-  returned: always
+  description: The gate's verdict - C(pass), C(warn), C(fail) or C(inconclusive).
+  returned: when the gate was evaluated
   type: str
   sample: pass
 passed:
   description: Whether the phase may be left (pass, or an approved warn).
-  returned: always
+  returned: when the gate was evaluated
   type: bool
+  sample: true
 score:
   description: Weighted share of enforced criteria that passed (warn counts half), 0-100.
-  returned: always
+  returned: when the gate was evaluated
   type: float
+  sample: 100.0
 needs_approval:
   description: True when the verdict needs a named approver to pass.
-  returned: always
+  returned: when the gate was evaluated
   type: bool
+  sample: false
+approver:
+  description: O(approver), when the approval decided the verdict (a warn, or an inconclusive gate with O(fail_closed=false)); else null.
+  returned: when the gate was evaluated
+  type: str
+  sample: alice
+started:
+  description: When the first measurement started (UTC, ISO 8601).
+  returned: when the gate was evaluated
+  type: str
+  sample: "2026-03-01T10:00:00.123456Z"
+finished:
+  description: When the last measurement finished (UTC, ISO 8601).
+  returned: when the gate was evaluated
+  type: str
+  sample: "2026-03-01T10:00:02.654321Z"
 criteria:
-  description: Per criterion - name, provider, verdict, value, baseline, samples, condition, error, reason, dry_run.
+  description:
+    - Per criterion - name, provider, verdict, value, baseline, samples, condition, error, reason, dry_run.
+    - With O(validate_only=true), the names of the criteria, which are valid.
   returned: always
   type: list
-  elements: dict
+  elements: raw
+  sample:
+    - {name: config_deployment, provider: run_stats, verdict: pass, value: 1.0, baseline: null, samples: 2,
+       condition: "== 1", error: null, reason: null, dry_run: false}
+valid:
+  description: True - every criterion is valid (an invalid one fails the task).
+  returned: when O(validate_only=true)
+  type: bool
+  sample: true
 reports:
-  description: Paths of the JSON, Markdown, JUnit and HTML reports and the evidence bundle, and the bundle's sha256.
-  returned: always
+  description: Paths of the reports and the evidence bundle (C(json), C(markdown), C(junit), C(html), C(evidence)), and the bundle's C(evidence_sha256).
+  returned: when the gate was evaluated
   type: dict
+  sample:
+    json: /srv/rollout/reports/development/phase2-20260301T100002Z.json
+    markdown: /srv/rollout/reports/development/phase2-20260301T100002Z.md
+    junit: /srv/rollout/reports/development/phase2-20260301T100002Z.xml
+    html: /srv/rollout/reports/development/phase2-20260301T100002Z.html
+    evidence: /srv/rollout/reports/development/phase2-20260301T100002Z.evidence.tar.gz
+    evidence_sha256: 3f0c5b1e9d8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
 markdown:
   description: The Markdown summary.
-  returned: always
+  returned: when the gate was evaluated
   type: str
 """

@@ -110,16 +110,20 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: Every file the task looked at, with what happened to it and the items concerned.
+  description: Every file the task looked at (C(path)), what happened to it (C(action) - V(created), V(updated),
+    V(deleted) or V(unchanged)) and the items concerned (C(items)).
   returned: always
   type: list
   elements: dict
-  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+  sample: [{"path": "/srv/app/.kiro/steering/operations.md", "action": "updated", "items": ["operations"]},
+            {"path": "/srv/app/.kiro/settings/mcp.json", "action": "unchanged", "items": ["aws-api"]},
+            {"path": "/srv/app/.vscode/settings.json", "action": "unchanged", "items": ["kiroAgent.agentAutonomy"]}]
 changed_files:
   description: Paths of the files that changed (or would change in check mode).
   returned: always
   type: list
   elements: str
+  sample: ["/srv/app/.kiro/steering/operations.md"]
 snapshot:
   description: The snapshot taken before the change (C(id), C(created), C(digest), C(files)); in check mode, the one that would be taken.
   returned: when O(snapshot_dir) is set and something changed

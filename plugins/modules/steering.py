@@ -39,16 +39,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: Every file the task looked at, with what happened to it and the items concerned.
+  description: Every file the task looked at (C(path)), what happened to it (C(action) - V(created), V(updated),
+    V(deleted) or V(unchanged)) and the items concerned (C(items)).
   returned: always
   type: list
   elements: dict
-  sample: [{"path": "/srv/app/.kiro/settings/mcp.json", "action": "updated", "items": ["aws-api"]}]
+  sample: [{"path": "/srv/app/.kiro/steering/operations.md", "action": "created", "items": ["operations"]},
+            {"path": "/srv/app/.kiro/steering/terraform.md", "action": "unchanged", "items": ["terraform"]}]
 changed_files:
   description: Paths of the files that changed (or would change in check mode).
   returned: always
   type: list
   elements: str
+  sample: ["/srv/app/.kiro/steering/operations.md"]
 """
 
 from ansible.module_utils.basic import AnsibleModule

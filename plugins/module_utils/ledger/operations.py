@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to kiro.platform
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operations of the kiro.platform.ledger action on one environment's ledger: read, append,
+verify, state, lock, unlock, each with its check mode; and where a task's ledger is."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import getpass
+import os
+import socket
+
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LockHeld
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+
+OPERATIONS = ("read", "append", "verify", "state", "lock", "unlock")
+_LOCK_STATUS = {"acquire": "acquired", "extend": "extended", "break": "broken"}
+
+
+def ledger_dir(path, base_dir):
+    """A local ledger directory: ``~`` and ``$VARS`` expanded, a relative path under ``base_dir``
+    (the playbook's directory), not under the current directory."""
+    path = os.path.expanduser(os.path.expandvars(path))
+    return path if os.path.isabs(path) else os.path.join(base_dir, path)
+
+
+def default_actor(variables):
+    """The AWX user who launched the job, else the controller user."""
+    return variables.get("awx_user_name") or variables.get("tower_user_name") or getpass.getuser()
+
+
+def default_run_id(variables):
+    """The AWX job, else this ansible-playbook process: every task of one run shares it
+    (workers are forked from it), so a run can unlock what it locked without naming an id."""
+    job = variables.get("awx_job_id") or variables.get("tower_job_id")
+    if job:
+        return "awx-job-%s" % job
+    return "%s@%s:%d" % (getpass.getuser(), socket.gethostname(), os.getppid())
+
+
+def open_for(params, base_dir):
+    """The ledger that ``params`` (the action's validated options) name."""
+    path = params["path"]
+    if params["backend"] == "local":
+        path = ledger_dir(path, base_dir)
+    settings = dict((key, params.get(key)) for key in aws.CONNECTION_KEYS)
+    return open_ledger(params["backend"], params["environment"], path=path, bucket=params["bucket"],
+                       prefix=params["prefix"], **settings)
+
+
+def error_result(exc):
+    """The result keys a failed operation reports besides its message (a LedgerError ``exc``)."""
+    if isinstance(exc, LockHeld):
+        return {"changed": False, "lock": {"holder": exc.holder, "run_id": exc.run_id, "expires": exc.expires,
+                                           "stale": exc.stale}}
+    if isinstance(exc, ChainBroken):
+        return {"changed": False, "chain_ok": False, "bad_seq": exc.seq}
+    return {"changed": False}
+
+
+def _append(ledger, params, check_mode, out):
+    where = ledger.location
+    if check_mode:
+        current = ledger.read()
+        model.check(current, source=where, environment=params["environment"])
+        phase = params["phase"] if params["phase"] is not None else derive(current)["phase"]
+        entry = model.new_entry(current[-1] if current else None, params["environment"], phase, params["event"],
+                                params["actor"], params["run_id"], details=params["details"],
+                                report_sha256=params["report_sha256"])
+        entries = current + [entry]
+        out["msg"] = "check mode: would append seq %d (%s) to %s" % (entry["seq"], entry["event"], where)
+    else:
+        entry = ledger.append(params["phase"], params["event"], params["actor"], params["run_id"],
+                              details=params["details"], report_sha256=params["report_sha256"])
+        entries = ledger.read()
+        out["msg"] = "appended seq %d (%s, phase %d) to %s" % (entry["seq"], entry["event"], entry["phase"], where)
+    out.update(changed=True, entry=entry)
+    return entries
+
+
+def _lock(ledger, params, check_mode, out):
+    if check_mode:
+        existing = ledger.current_lock()
+        action = model.decide_lock(existing, params["environment"], params["run_id"], break_lock=params["break_lock"])
+        lock = dict(model.lock_record(params["run_id"], params["actor"], params["ttl"]),
+                    status="would be %s" % _LOCK_STATUS[action], previous=existing if action == "break" else None)
+    else:
+        lock = ledger.lock(params["run_id"], params["actor"], params["ttl"], break_lock=params["break_lock"])
+    entries = ledger.read()
+    out.update(changed=True, lock=lock, msg="%s: lock %s by %s (run %s) until %s" % (
+        params["environment"], lock["status"], lock["holder"], lock["run_id"], lock["expires"]))
+    if lock["previous"]:
+        out["warnings"] = ["broke the stale lock of %s (run %s, expired %s); recorded as lock_broken" % (
+            lock["previous"]["holder"], lock["previous"]["run_id"], lock["previous"]["expires"])]
+    return entries
+
+
+def _unlock(ledger, params, check_mode, out):
+    existing = ledger.current_lock()
+    if check_mode:
+        removed = model.check_unlock(existing, params["environment"], params["run_id"])
+    else:
+        removed = ledger.unlock(params["run_id"])
+    entries = ledger.read()
+    if removed:
+        what = "lock of run %s %s" % (params["run_id"], "would be released" if check_mode else "released")
+    else:
+        what = "was not locked"
+    out.update(changed=removed, lock=existing if removed else None,
+               msg="%s%s: %s" % ("check mode: " if check_mode else "", params["environment"], what))
+    return entries
+
+
+_CHANGES = {"append": _append, "lock": _lock, "unlock": _unlock}
+
+
+def operate(ledger, params, check_mode=False):
+    """Run ``params["operation"]`` on ``ledger``; the action's result. Raises LedgerError.
+
+    ``params`` are the action's options with ``actor`` and ``run_id`` set. Every operation
+    reports the chain's verdict and the derived state; ``state`` raises on a broken chain,
+    ``verify`` reports it as a failure.
+    """
+    operation = params["operation"]
+    where = ledger.location
+    out = {"changed": False, "location": where, "run_id": params["run_id"]}
+    change = _CHANGES.get(operation)
+    entries = change(ledger, params, check_mode, out) if change else ledger.read()
+    broken = model.verify(entries, source=where, environment=params["environment"])
+    out.update(chain_ok=broken is None, bad_seq=None if broken is None else broken.seq,
+               state=derive(entries, params["environment"]))
+    if operation in ("read", "state", "verify"):
+        out["lock"] = ledger.current_lock()
+    if operation == "read":
+        out["entries"] = entries
+    elif operation == "state" and broken is not None:
+        raise broken
+    elif operation == "verify":
+        if broken is not None:
+            out.update(failed=True, msg=str(broken))
+        else:
+            out["msg"] = "%s: %d entries, chain intact" % (where, len(entries))
+    return out
