@@ -140,7 +140,6 @@ summary:
   sample: {"workspace": {"steering": ["operations"], "hooks": [], "mcp_servers": ["aws-api"], "agents": [], "workflows": []}}
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, profile, runner, snapshot
@@ -179,7 +178,7 @@ def main():
                 raise KiroValidationError("policy", profile.refusal(found))
         if plan.changed and params["snapshot_dir"]:
             _unused, manifest, _unused = snapshot.create(
-                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
+                roots, params["snapshot_dir"], label=params["snapshot_label"],
                 keep=params["snapshot_keep"], user_settings=params["user_settings"], check_mode=module.check_mode)
             extra["snapshot"] = snapshot.summary(manifest)
         return plan

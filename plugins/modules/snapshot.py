@@ -97,7 +97,6 @@ changed_files:
   elements: str
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, snapshot
@@ -118,7 +117,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    snapshot_dir = os.path.expanduser(params["snapshot_dir"])
+    snapshot_dir = params["snapshot_dir"]
     if params["operation"] == "list":
         module.exit_json(changed=False, snapshots=snapshot.list_snapshots(snapshot_dir))
     if params["operation"] == "create":
