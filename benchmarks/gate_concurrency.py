@@ -174,7 +174,7 @@ def check(report, label):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs to take the median of (default 5)")
     parser.add_argument("--latency", type=float, default=0.3,
                         help="seconds the JSON HTTP server waits before answering (default 0.3)")

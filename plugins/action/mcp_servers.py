@@ -23,4 +23,3 @@ class ActionModule(ActionBase):
         result.update(self._execute_module(module_name="kiro.platform.mcp_servers", module_args=args,
                                            task_vars=task_vars))
         return result
-

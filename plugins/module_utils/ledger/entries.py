@@ -277,7 +277,7 @@ def parse_lock(data, source):
         return dict((k, record[k]) for k in LOCK_FIELDS)
     except (ValueError, LedgerError):
         return {"run_id": "(unreadable %s)" % source, "holder": "(unknown)", "acquired": clock.iso(0),
-            "expires": clock.iso(0)}
+                "expires": clock.iso(0)}
 
 
 def decide_lock(existing, environment, run_id, break_lock=False, now=None):

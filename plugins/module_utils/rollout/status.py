@@ -32,8 +32,8 @@ def lines(results):
         phase = state.get("phase", 0)
         name = plan.PHASES.get(phase, {}).get("name", "not started")
         text = "%s: phase %s (%s)" % (env, phase, name)
-        text += "; last gate: %s" % ("phase %s %s at %s" % (gate.get("phase"), gate.get("verdict"), gate.get("ts"))
-                                      if gate else "none")
+        last = "phase %s %s at %s" % (gate.get("phase"), gate.get("verdict"), gate.get("ts")) if gate else "none"
+        text += "; last gate: %s" % last
         text += "; lock: %s" % ("held by %s (run %s) until %s" % (lock.get("holder"), lock.get("run_id"),
                                                                   lock.get("expires")) if lock else "free")
         text += "; override: %s" % ("ACTIVE since %s (incident %s)" % (override.get("ts"), override.get("incident_id"))

@@ -152,7 +152,7 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
             failed.append("ledger %s: %s not recorded: %s" % (entry.get("environment"), entry.get("event"),
                                                               entry.get("msg")))
 
-    safe_at = max(finished, key=lambda t: _parse_ts(t)) if finished else None
+    safe_at = max(finished, key=_parse_ts) if finished else None
     start = _parse_ts(started)
     time_to_safe = None
     if safe_at and start:

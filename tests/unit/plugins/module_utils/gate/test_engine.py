@@ -41,7 +41,7 @@ class ScriptProvider(Provider):
 
     def measure(self, criterion, context):
         cls = type(self)
-        with cls.lock:
+        with cls.lock:  # pylint: disable=not-context-manager  (a Lock, set per test)
             index = cls.calls[criterion.name]
             cls.calls[criterion.name] += 1
         steps = criterion.params["steps"]

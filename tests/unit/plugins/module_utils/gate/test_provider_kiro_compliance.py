@@ -37,8 +37,9 @@ CLEAN = {
 CRITERION = {"name": "policy_compliance", "provider": "kiro_compliance", "pass": "== 0"}
 
 
-def host_facts(tmp_path, name, data=CLEAN, after=None):
-    """Deploy ``data`` to a fresh workspace with the real model and gather its facts."""
+def host_facts(tmp_path, name, data=None, after=None):
+    """Deploy ``data`` (default CLEAN) to a fresh workspace with the real model and gather its facts."""
+    data = CLEAN if data is None else data
     ws = os.path.join(str(tmp_path), name)
     os.makedirs(ws)
     roots = kplan.roots_for([ws])
@@ -57,7 +58,8 @@ def dirty(**changes):
     return data
 
 
-def gate(hosts, env_policy=PRODUCTION, **params):
+def gate(hosts, env_policy=None, **params):
+    env_policy = PRODUCTION if env_policy is None else env_policy
     """Evaluate one kiro_compliance criterion (``params``: its keys, ``policy`` included)."""
     context = Context(environment="production", phase=4, hosts=hosts, policy=env_policy)
     report = engine.evaluate([dict(CRITERION, **params)], {}, context)

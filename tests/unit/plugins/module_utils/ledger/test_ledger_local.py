@@ -233,7 +233,7 @@ def test_only_one_of_many_concurrent_lockers_wins(ledger):
     procs = [ctx.Process(target=_lock_worker, args=(ledger.directory, barrier, w, results)) for w in range(6)]
     for proc in procs:
         proc.start()
-    outcomes = [results.get(timeout=20) for _ in procs]
+    outcomes = [results.get(timeout=20) for _unused in procs]
     for proc in procs:
         proc.join(10)
     winners = [w for kind, w in outcomes if kind == "won"]

@@ -148,14 +148,14 @@ def test_unlock_only_removes_our_own_lock(s3):
 
 
 def test_a_missing_bucket_is_an_error_not_an_empty_ledger(s3):
-    client, _ = s3
+    client, _unused = s3
     ledger = S3Ledger(client, "no-such-bucket-%s" % uuid.uuid4().hex[:8], "kiro-ledger", "staging")
     with pytest.raises(LedgerError, match="NoSuchBucket"):
         ledger.read()
 
 
 def test_open_ledger_builds_its_own_client_from_settings(s3, moto):
-    _, bucket = s3
+    _unused, bucket = s3
     ledger = open_ledger("s3", "development", bucket=bucket, region="us-east-1", endpoint_url=moto.url,
                          aws_access_key_id="testing", aws_secret_access_key="testing")
     assert isinstance(ledger, S3Ledger) and ledger.key == "kiro-ledger/development/ledger.jsonl"

@@ -63,8 +63,7 @@ def test_verdicts_say_why_a_host_did_not_roll_back():
         "a": {"facts": facts_ok, "violations": []},
         "b": {"error": "cannot parse mcp.json"},
         "c": {"facts": {"unreachable": True, "msg": "ssh: connection refused"}},
-        "d": {"facts": facts_ok, "violations": [{"detail": "hook is enabled under the cap manual",
-                                                  "item": "hooks.x"}]},
+        "d": {"facts": facts_ok, "violations": [{"detail": "hook is enabled under the cap manual", "item": "hooks.x"}]},
         "e": None,
     })
     assert out["a"] == "ok"
