@@ -33,7 +33,6 @@ CLUTTER = [
     "ledger/development.jsonl",
     "incidents/incident-1.md",
     "benchmarks/results/apply_phase1.json",
-    "changelogs/.plugin-cache.yaml",
     "kiro-platform-0.0.1.tar.gz",
 ]
 
@@ -106,9 +105,12 @@ def test_tarball_holds_the_checkout_and_nothing_local(built):
     assert sorted(set(CLUTTER) & files) == []
     assert sorted(shipped - set(built["tracked"])) == [], "files that are not part of the checkout"
     assert set(ESSENTIAL) <= files, sorted(set(ESSENTIAL) - files)
-    # Nothing of the checkout is lost but galaxy.yml (which becomes MANIFEST.json) and the CI wiring.
+    # Nothing of the checkout is lost but galaxy.yml (which becomes MANIFEST.json), the CI
+    # wiring and antsibull-changelog's plugin cache.
     dropped = sorted(set(built["tracked"]) - shipped)
-    assert dropped == sorted(["galaxy.yml", ".gitignore"] + [p for p in built["tracked"] if p.startswith(".ci/")])
+    assert dropped == sorted(["galaxy.yml", ".gitignore", "changelogs/.plugin-cache.yaml"]
+                             + [p for p in built["tracked"] if p.startswith(".ci/")])
+    assert "CHANGELOG.rst" in files
 
 
 def test_installs_into_an_empty_collections_path(built):
