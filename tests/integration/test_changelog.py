@@ -46,9 +46,9 @@ def test_changelog_rst_is_generated_from_the_fragments(tmp_path):
     # A copy: generate --refresh-fragments rewrites changelog.yaml and CHANGELOG.rst in place.
     shutil.copytree(os.path.join(ROOT, "changelogs"), str(tmp_path / "changelogs"))
     shutil.copy(os.path.join(ROOT, "galaxy.yml"), str(tmp_path / "galaxy.yml"))
+    # (changelog.yaml is not compared: a refresh drops the trivial entries a release keeps.)
     antsibull(tmp_path, "generate", "--refresh-fragments")
-    for path in ("CHANGELOG.rst", os.path.join("changelogs", "changelog.yaml")):
-        with open(os.path.join(ROOT, path)) as committed, open(str(tmp_path / path)) as generated:
-            assert committed.read() == generated.read(), (
-                "%s is not what antsibull-changelog generates: run `antsibull-changelog generate "
-                "--refresh-fragments` (or `release --version X` for a new release) and commit it" % path)
+    with open(os.path.join(ROOT, "CHANGELOG.rst")) as committed, open(str(tmp_path / "CHANGELOG.rst")) as generated:
+        assert committed.read() == generated.read(), (
+            "CHANGELOG.rst is not what antsibull-changelog generates: run `antsibull-changelog generate "
+            "--refresh-fragments` (or `release --version X` for a new release) and commit it")
