@@ -40,14 +40,16 @@ demo: $(VENV)/.runtime $(COLLECTION_LINK)
 test: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(MAKE) --no-print-directory unit integration lint sanity molecule
 
-# Prometheus (gate provider tests) and Chromium (HTML report rendering).
+# Prometheus + promtool (gate provider tests, the alert_rules scenario) and Chromium
+# (HTML report rendering); the tests fail, not skip, without them. Every tier that
+# uses them depends on this, so `make unit` alone works too (a no-op when installed).
 debian-packages:
 	tests/setup/debian-packages.sh
 
-unit: $(VENV)/.test $(COLLECTION_LINK)
+unit: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-integration: $(VENV)/.test $(COLLECTION_LINK)
+integration: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
 lint: $(VENV)/.test $(COLLECTION_LINK)
@@ -61,7 +63,7 @@ sanity: $(VENV)/.test
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --test compile --venv --python 3.11
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --test yamllint --venv --python 3.11
 
-molecule: $(VENV)/.test $(COLLECTION_LINK)
+molecule: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(BIN)/molecule test --all
 
 benchmark: $(VENV)/.test $(COLLECTION_LINK)

@@ -5,7 +5,6 @@ import re
 import shutil
 import struct
 import subprocess
-import time
 import zlib
 
 import pytest
@@ -16,29 +15,23 @@ from fixtures import gate_reports
 
 CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1200, 2000
-WAIT_FOR_INSTALL = 300  # seconds: chromium may still be being installed by apt
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
 
 
-def _chromium_works():
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return False
-    try:
-        done = subprocess.run([CHROMIUM, "--version"], capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and b"Chromium" in done.stdout
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    deadline = time.time() + WAIT_FOR_INSTALL
-    while not _chromium_works():
-        if time.time() > deadline:
-            pytest.skip("%s is not installed (or does not run) after waiting %d s" % (CHROMIUM, WAIT_FOR_INSTALL))
-        time.sleep(5)
+    """The browser `make test` installs (tests/setup/debian-packages.sh): missing is a failure, not a skip."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail("%s is missing: run tests/setup/debian-packages.sh as root (Debian package chromium)" % CHROMIUM)
+    try:
+        done = subprocess.run([CHROMIUM, "--version"], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.fail("%s does not run: %s" % (CHROMIUM, exc))
+    if done.returncode != 0 or b"Chromium" not in done.stdout:
+        pytest.fail("%s --version exited %d: %s" % (CHROMIUM, done.returncode,
+                                                     (done.stdout + done.stderr).decode("utf-8", "replace")[-2000:]))
     return CHROMIUM
 
 
