@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test tiers use: Prometheus (+ promtool) for the gate
-# provider tests, Chromium to check the HTML reports render. Installs only what
-# is missing; needs root (CI and the dev machines run as root).
+# provider tests, Chromium to check the HTML reports render, shellcheck for
+# ansible-test sanity. Installs only what is missing; needs root (CI and the dev
+# machines run as root).
 set -euo pipefail
-packages=(prometheus chromium)
+packages=(prometheus chromium shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
