@@ -73,27 +73,10 @@ def check_url(value, where, key="url"):
     try:
         _unused = parts.port  # raises ValueError for a bad port
     except ValueError:
-        raise InvalidInput(where, "%s has an invalid port: %s" % (key, safe_url(value)))
+        raise InvalidInput(where, "%s has an invalid port: %s" % (key, secrets_mod.safe_url(value)))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(where, "%s must be an http:// or https:// URL, not %s" % (key, safe_url(value)))
+        raise InvalidInput(where, "%s must be an http:// or https:// URL, not %s" % (key, secrets_mod.safe_url(value)))
     return value.strip()
-
-
-def safe_url(url):
-    """The URL as it may be shown: no user info, every query value masked, names kept."""
-    try:
-        parts = urllib.parse.urlsplit(str(url))
-        host = parts.hostname or ""
-        if ":" in host:
-            host = "[%s]" % host
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        netloc = host + (":%d" % port if port else "")
-        return secrets_mod.url(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
-    except Exception:  # never let an odd URL leak through an error message
-        return "<url>"
 
 
 class Client:
@@ -159,7 +142,7 @@ class Client:
             extra = urllib.parse.urlencode([(k, v) for k, v in params if v is not None])
             query = query + "&" + extra if query else extra
         target = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", query, ""))
-        shown = safe_url(target)
+        shown = secrets_mod.safe_url(target)
         where = "%s: GET %s" % (self.name, shown)
 
         request = urllib.request.Request(target, method="GET")

@@ -114,14 +114,31 @@ def url(text):
     return scheme + authority + tail
 
 
+def _host_port(parts):
+    host = parts.hostname or ""
+    if ":" in host:
+        host = "[%s]" % host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return host + (":%d" % port if port else "")
+
+
+def safe_url(text):
+    """A URL as an error message may show it: no user info at all, every query value masked."""
+    try:
+        parts = urllib.parse.urlsplit(str(text))
+        return url(urllib.parse.urlunsplit((parts.scheme, _host_port(parts), parts.path, parts.query, "")))
+    except Exception:  # never let an odd URL leak through an error message
+        return "<url>"
+
+
 def origin(text):
     """``scheme://host[:port]`` of a URL: all of a webhook URL that may be shown."""
     try:
         parts = urllib.parse.urlsplit(str(text))
-        host = parts.hostname or ""
-        if ":" in host:
-            host = "[%s]" % host
-        return "%s://%s%s" % (parts.scheme, host, ":%d" % parts.port if parts.port else "")
+        return "%s://%s" % (parts.scheme, _host_port(parts))
     except (ValueError, TypeError, AttributeError):
         return "<url>"
 

@@ -28,7 +28,7 @@ import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import criteria as criteria_mod
 from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import CriterionError, ProviderError
-from ansible_collections.kiro.platform.plugins.module_utils.common import http
+from ansible_collections.kiro.platform.plugins.module_utils.common import http, secrets
 from ansible_collections.kiro.platform.plugins.module_utils.gate.providers.base import Measurement, Provider
 
 try:
@@ -177,7 +177,7 @@ class HttpJsonProvider(Provider):
         headers = http.check_headers(params.get("headers"), criterion.name)
         query = compile_query(criterion, "query")
         baseline_query = compile_query(criterion, "baseline_query")
-        what = "%s: %s" % (self.name, http.safe_url(url))
+        what = "%s: %s" % (self.name, secrets.safe_url(url))
 
         document = self.call(self.client.get_json, url, None, headers)
 
@@ -185,12 +185,12 @@ class HttpJsonProvider(Provider):
         values, is_list = numbers(result, what)
         value = criteria_mod.aggregate(values, criterion.aggregate) if values else None
         baseline = None
-        raw = {"url": http.safe_url(url), "result": trim(result)}
+        raw = {"url": secrets.safe_url(url), "result": trim(result)}
         if baseline_query is not None:
             baseline_result = search(baseline_query, document, what + " (baseline_query)")
             baseline, _count = reduce(criterion, baseline_result, what + " (baseline_query)")
             raw["baseline_result"] = trim(baseline_result)
-        details = {"url": http.safe_url(url)}
+        details = {"url": secrets.safe_url(url)}
         if is_list:
             details["items"] = len(values)
         return Measurement(value=value, baseline=baseline, samples=len(values), series=as_series(values, is_list),
