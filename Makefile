@@ -40,9 +40,10 @@ demo: $(VENV)/.runtime $(COLLECTION_LINK)
 test: $(VENV)/.test $(COLLECTION_LINK) debian-packages
 	$(MAKE) --no-print-directory unit integration lint sanity molecule
 
-# Prometheus + promtool (gate provider tests, the alert_rules scenario) and Chromium
-# (HTML report rendering); the tests fail, not skip, without them. Every tier that
-# uses them depends on this, so `make unit` alone works too (a no-op when installed).
+# Prometheus + promtool (gate provider tests, the alert_rules scenario), Chromium
+# (HTML report rendering) and shellcheck (ansible-test sanity); the tests fail, not
+# skip, without them. Every tier that uses them depends on this, so `make unit` alone
+# works too (a no-op when installed).
 debian-packages:
 	tests/setup/debian-packages.sh
 
