@@ -63,5 +63,5 @@ def test_prometheus_loaded_and_evaluates_every_rule(host, document):
     assert [(r["name"], r["labels"]["severity"]) for r in group["rules"]] == expected
     # Every expression evaluates in the real engine; with no samples nothing fires.
     assert [(r["name"], r["health"], r.get("lastError", "")) for r in group["rules"]] == \
-        [(name, "ok", "") for name, _ in expected]
+        [(name, "ok", "") for name, _unused in expected]
     assert all(r["state"] == "inactive" for r in group["rules"])

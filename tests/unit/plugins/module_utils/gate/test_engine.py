@@ -41,7 +41,8 @@ class ScriptProvider(Provider):
 
     def measure(self, criterion, context):
         cls = type(self)
-        with cls.lock:  # pylint: disable=not-context-manager  (a Lock, set per test)
+        # the fixture sets a Lock per test
+        with cls.lock:  # pylint: disable=not-context-manager
             index = cls.calls[criterion.name]
             cls.calls[criterion.name] += 1
         steps = criterion.params["steps"]

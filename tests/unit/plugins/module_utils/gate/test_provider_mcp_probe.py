@@ -8,7 +8,8 @@ import sys
 import time
 import uuid
 
-import mcp  # noqa: F401  # pylint: disable=unused-import  (the SDK must be installed; importing it here keeps its load time out of the timings)
+# The SDK must be installed; importing it here keeps its load time out of the timings.
+import mcp  # noqa: F401  # pylint: disable=unused-import
 import pytest
 
 from ansible_collections.kiro.platform.plugins.module_utils.gate import engine

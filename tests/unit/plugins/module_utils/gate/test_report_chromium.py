@@ -30,8 +30,8 @@ def chromium():
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.fail("%s does not run: %s" % (CHROMIUM, exc))
     if done.returncode != 0 or b"Chromium" not in done.stdout:
-        pytest.fail("%s --version exited %d: %s" % (CHROMIUM, done.returncode,
-                                                     (done.stdout + done.stderr).decode("utf-8", "replace")[-2000:]))
+        output = (done.stdout + done.stderr).decode("utf-8", "replace")[-2000:]
+        pytest.fail("%s --version exited %d: %s" % (CHROMIUM, done.returncode, output))
     return CHROMIUM
 
 
