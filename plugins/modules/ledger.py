@@ -25,6 +25,10 @@ description:
     in O(bucket), with conditional writes - concurrent appends from several controllers
     (teams, AWX) all land, in order, with an intact chain.
   - Nothing is appended to a ledger whose chain does not verify.
+  - While a manual override is active (an C(override_set) not yet cleared), entries that
+    claim progress or success (C(started), C(applied), C(gate_passed), C(approved)) are
+    refused, under the writer's lock, naming the incident; run C(playbooks/clear_override.yml)
+    first. The result then has C(override_active=true) and C(incident_id).
   - Every operation returns the derived RV(state).
 options:
   operation:

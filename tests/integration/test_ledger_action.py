@@ -63,9 +63,13 @@ def test_append_state_verify_lookup_and_lock_from_a_playbook(tmp_path, moto):
             actor: oncall
             details: {incident_id: INC-42, reason: agents deleting pods}
         - name: A check-mode append changes nothing
-          kiro.platform.ledger: {operation: append, environment: staging, phase: 3, event: gate_passed}
+          kiro.platform.ledger: {operation: append, environment: staging, phase: 3, event: gate_failed}
           check_mode: true
           register: dry
+        - name: Progress is refused while the override is active
+          kiro.platform.ledger: {operation: append, environment: staging, phase: 3, event: gate_passed}
+          register: refused
+          ignore_errors: true
         - kiro.platform.ledger: {operation: state, environment: staging}
           register: st
         - kiro.platform.ledger: {operation: read, environment: staging}
@@ -102,6 +106,8 @@ def test_append_state_verify_lookup_and_lock_from_a_playbook(tmp_path, moto):
               - appended.results | map(attribute='entry.seq') | list == [1, 2]
               - appended.results[1].entry.report_sha256 == '%064x' % 2
               - dry is changed and dry.entry.seq == 4 and dry.msg is search('check mode')
+              - refused is failed and refused.override_active and refused.incident_id == 'INC-42'
+              - refused.msg is search('clear_override.yml') and refused.msg is search('environment staging')
               - st.state.phase == 2 and st.state.passed_phases == [1, 2]
               - st.state.override.active and st.state.override.incident_id == 'INC-42'
               - st.state.last_event.event == 'override_set' and st.state.last_event.actor == 'oncall'

@@ -32,6 +32,10 @@ GENESIS = "0" * 64
 FIELDS = ("seq", "ts", "environment", "phase", "event", "actor", "run_id", "details", "report_sha256",
           "prev_sha256", "sha256")
 LOCK_FIELDS = ("run_id", "holder", "acquired", "expires")
+# Events that claim progress or success. While an override is active none may be recorded:
+# a run that lost the race against the kill switch must not leave a line saying it won.
+# The others record the emergency itself, a failure, a step back or a broken lock.
+PROGRESS_EVENTS = ("started", "applied", "gate_passed", "approved")
 
 UTC = datetime.timezone.utc
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -52,6 +56,21 @@ class LockHeld(LedgerError):
         self.expires = expires
         self.stale = stale
         super(LockHeld, self).__init__(message)
+
+
+class OverrideActive(LedgerError):
+    """A progress or success entry refused because the environment is under a manual override."""
+
+    def __init__(self, environment, event, incident_id, incidents=None):
+        self.environment = environment
+        self.event = event
+        self.incident_id = incident_id
+        self.incidents = list(incidents or [incident_id])
+        super(OverrideActive, self).__init__(
+            "environment %s is under the manual override of incident %s: %s is not recorded (nothing may claim "
+            "progress until the override is cleared). Run playbooks/clear_override.yml -e incident_id=%s with an "
+            "approver and a reason once the incident is resolved"
+            % (environment, ", ".join(self.incidents), event, incident_id))
 
 
 class ChainBroken(LedgerError):

@@ -24,7 +24,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import atomic_write, read_bytes
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
 
 DIR_MODE = 0o750
 FILE_MODE = 0o640
@@ -148,6 +148,7 @@ class LocalLedger:
     def _append_locked(self, phase, event, actor, run_id, details, report_sha256, now):
         data, entries, torn = self._load()
         model.check(entries, source=self.path, environment=self.environment)
+        refuse_under_override(entries, event, self.environment)
         if phase is None:
             phase = derive(entries)["phase"]
         entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,

@@ -15,8 +15,8 @@ import socket
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LockHeld
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LockHeld, OverrideActive
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
 
 OPERATIONS = ("read", "append", "verify", "state", "lock", "unlock")
 _LOCK_STATUS = {"acquire": "acquired", "extend": "extended", "break": "broken"}
@@ -58,6 +58,8 @@ def error_result(exc):
     if isinstance(exc, LockHeld):
         return {"changed": False, "lock": {"holder": exc.holder, "run_id": exc.run_id, "expires": exc.expires,
                                            "stale": exc.stale}}
+    if isinstance(exc, OverrideActive):
+        return {"changed": False, "override_active": True, "incident_id": exc.incident_id}
     if isinstance(exc, ChainBroken):
         return {"changed": False, "chain_ok": False, "bad_seq": exc.seq}
     return {"changed": False}
@@ -68,6 +70,7 @@ def _append(ledger, params, check_mode, out):
     if check_mode:
         current = ledger.read()
         model.check(current, source=where, environment=params["environment"])
+        refuse_under_override(current, params["event"], params["environment"])
         phase = params["phase"] if params["phase"] is not None else derive(current)["phase"]
         entry = model.new_entry(current[-1] if current else None, params["environment"], phase, params["event"],
                                 params["actor"], params["run_id"], details=params["details"],

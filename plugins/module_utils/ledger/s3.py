@@ -25,7 +25,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
 
 MAX_ATTEMPTS = 10
 BACKOFF = 0.05  # seconds; doubled per attempt, capped, jittered
@@ -138,6 +138,7 @@ class S3Ledger:
     def _append_once(self, phase, event, actor, run_id, details, report_sha256, now):
         data, etag, entries, torn = self._load()
         model.check(entries, source=self.location, environment=self.environment)
+        refuse_under_override(entries, event, self.environment)
         if phase is None:
             phase = derive(entries)["phase"]
         entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,

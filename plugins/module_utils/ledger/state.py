@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import PROGRESS_EVENTS, OverrideActive
+
 
 def _no_override():
     return {"active": False, "incident_id": None, "reason": None, "actor": None, "ts": None, "expires": None,
@@ -63,3 +65,17 @@ def derive(entries, environment=None):
         "last_event": last_event,
         "entries": len(entries),
     }
+
+
+def refuse_under_override(entries, event, environment):
+    """Raise OverrideActive when ``event`` claims progress while ``entries`` show an active override.
+
+    Backends call it on the entries they are about to extend, under the writer's lock (local)
+    or before a conditional write of exactly those entries (S3), so an override set by the
+    kill switch in between is never missed.
+    """
+    if event not in PROGRESS_EVENTS:
+        return
+    override = derive(entries, environment)["override"]
+    if override["active"]:
+        raise OverrideActive(environment, event, override["incident_id"], override["incidents"])
