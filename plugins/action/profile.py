@@ -16,6 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.plugin_utils import secret_args
 
 
 class ActionModule(ActionBase):
@@ -56,6 +57,8 @@ class ActionModule(ActionBase):
         except KiroError as exc:
             raise AnsibleActionFail("invalid profile: %s" % exc)
         args["mcp_servers"] = [secrets.split_server_secrets(s) for s in args.get("mcp_servers") or []]
+        # Agents' mcpServers, extra, oauth, user, autonomy settings: masked by value.
+        args = secret_args.with_secret_values(args)
         result.update(self._execute_module(module_name="kiro.platform.profile", module_args=args,
                                            task_vars=task_vars))
         return result

@@ -27,6 +27,17 @@ options:
       - Off by default so a mistyped path in O(workspaces) is an error, not a new tree.
     type: bool
     default: false
+  secret_values:
+    description:
+      - Strings that Ansible masks wherever they appear in this task's output (the C(-vvv) invocation,
+        the result and diff, the host's syslog), as for a C(no_log) option.
+      - The action plugin adds every secret it finds in the task's arguments at any depth (agent
+        C(config), MCP C(env), C(headers), C(extra), C(oauth), hook commands, settings). Those are the
+        values under secret-like keys, C(env) and C(headers) values that are not switches or C(${VAR})
+        references, URL credentials and query values, C(Bearer) tokens and C(token=value) pairs.
+      - List here a secret those rules cannot recognise.
+    type: list
+    elements: str
 """
 
     CHECK_DIFF = r"""

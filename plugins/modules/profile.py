@@ -29,7 +29,8 @@ options:
   user:
     description:
       - Items for O(kiro_home), with the keys C(steering), C(hooks), C(mcp_servers) and C(agents)
-        shaped as the top-level options. Every value in it is treated as a secret in output.
+        shaped as the top-level options. Its secrets are masked in output as those of the
+        top-level options are (see O(secret_values)).
     type: dict
     default: {}
   autonomy:
@@ -149,7 +150,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import K
 def main():
     spec = argspec.targets(
         hooks_format=dict(type="str", choices=["classic", "v1"], default="classic"),
-        user=dict(type="dict", default={}, no_log=True),
+        user=dict(type="dict", default={}),
         autonomy=dict(type="dict", default={}),
         user_settings=dict(type="path"),
         purge=dict(type="bool", default=False),

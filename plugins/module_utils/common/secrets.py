@@ -402,3 +402,59 @@ def split_server_secrets(server):
     if isinstance(server.get("url"), str) and url(server["url"]) != server["url"]:
         server["secret_url"] = server.pop("url")
     return server
+
+
+def _text_secrets(text):
+    """The credentials inside a free-text string: URL user info and query values, ``Bearer``
+    tokens, ``token=value`` pairs and well-known credential shapes."""
+    found = set()
+    for match in _URL.finditer(text):
+        try:
+            parts = urllib.parse.urlsplit(match.group(0))
+            password = parts.password
+            query = urllib.parse.parse_qsl(parts.query, keep_blank_values=False)
+        except ValueError:
+            found.add(match.group(0))
+            continue
+        if password:
+            found.update((password, urllib.parse.unquote(password)))
+        found.update(val for _name, val in query)
+    found.update(m.group(0).split(None, 1)[1] for m in _BEARER.finditer(text))
+    found.update(m.group(4) for m in _KEY_VALUE.finditer(text))
+    found.update(m.group(0) for m in _SHAPES.finditer(text))
+    return found
+
+
+def _collect(obj, key, found):
+    if isinstance(obj, dict):
+        for name, val in obj.items():
+            if name in CONTAINERS and isinstance(val, dict):
+                for var, item in val.items():
+                    if isinstance(item, str) and value(var, item) != item:
+                        found.add(item)
+                    else:
+                        _collect(item, var, found)
+            else:
+                _collect(val, name, found)
+    elif isinstance(obj, (list, tuple)):
+        for val in obj:
+            _collect(val, key, found)
+    elif isinstance(obj, str):
+        if is_secret_key(key) and not _VAR_REF.match(obj):
+            found.add(obj)
+        found.update(_text_secrets(obj))
+
+
+def secret_values(obj):
+    """Every string in ``obj`` (task arguments, at any depth) that is or holds a secret, sorted.
+
+    The secrets are those :func:`redact` and :func:`config` mask: values under secret-like
+    keys, ``env``/``headers`` values that are not switches or ``${VAR}`` references, URL
+    user info and query values, ``Bearer`` tokens, ``token=value`` pairs and credential
+    shapes. An action plugin passes them to its module as the no_log option
+    ``secret_values``, so Ansible masks exactly these strings wherever they appear (the
+    ``-vvv`` invocation, the result, the host's syslog) and the rest stays reviewable.
+    """
+    found = set()
+    _collect(obj, "", found)
+    return sorted(val for val in found if len(val.strip()) >= MIN_LENGTH and val != MASK and not _VAR_REF.match(val))

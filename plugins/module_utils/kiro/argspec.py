@@ -13,6 +13,9 @@ TARGETS = dict(
     workspaces=dict(type="list", elements="path", default=[]),
     kiro_home=dict(type="path"),
     create_workspaces=dict(type="bool", default=False),
+    # Filled by the action plugin with every secret in the task's arguments (see
+    # common/secrets.secret_values): Ansible then masks exactly those strings.
+    secret_values=dict(type="list", elements="str", no_log=True),
 )
 
 
