@@ -77,6 +77,8 @@ import threading
 
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import secrets as redaction
+
 MSG_LIMIT = 500
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -202,6 +204,13 @@ class CallbackModule(CallbackBase):
         except Exception:
             return str(getattr(task, "name", "") or "")
 
+    @staticmethod
+    def _task_secrets(task):
+        try:
+            return redaction.secret_values(dict(getattr(task, "args", None) or {}))
+        except Exception:
+            return []
+
     def _task_result(self, result, status, ignored=False):
         task = getattr(result, "task", None) or result._task
         host = getattr(result, "host", None) or result._host
@@ -233,7 +242,9 @@ class CallbackModule(CallbackBase):
             if msg in (None, "") and data.get("rc") not in (None, 0):
                 msg = "non-zero return code %s" % data.get("rc")
             if msg not in (None, ""):
-                fields["msg"] = str(msg)[:MSG_LIMIT]
+                # A controller-side error can quote what it was given: mask the task's own
+                # secrets and every credential shape before the message is kept.
+                fields["msg"] = redaction.text(str(msg), self._task_secrets(task))[:MSG_LIMIT]
         self._write("task", **fields)
 
     # -- events -------------------------------------------------------------------

@@ -84,3 +84,18 @@ def test_an_unwritable_directory_warns_once_and_never_fails_the_run(tmp_path):
     plugin.v2_runner_on_ok(TaskResult(Host("web1"), task("t", "ansible.builtin.ping"), {}, {}))
     assert plugin._display.warning.call_count == 1
     assert "audit logging is off for this run" in plugin._display.warning.call_args[0][0]
+
+
+def test_a_failed_message_quoting_a_secret_is_masked(audit, tmp_path):
+    # A controller-side error that quotes the task's own token, or carries a bearer token,
+    # must not put it in the audit log (the task is not no_log: its name and status still are).
+    host = Host("localhost")
+    login = task("Log in", "kiro.platform.notify")
+    login.args = {"channels": [{"type": "webhook", "url": "https://hooks.example.com/x", "token": SECRET}]}
+    audit.v2_playbook_on_start(MagicMock(_file_name="playbooks/emergency_rollback.yml"))
+    audit.v2_runner_on_failed(TaskResult(host, login, {"msg": "token %s refused by https://hooks.example.com/x; "
+                                                              "Authorization: Bearer tok-%s" % (SECRET, SECRET[::-1])}, {}))
+    record = lines(tmp_path)[-1]
+    assert record["failed"] and "refused by https://hooks.example.com/x" in record["msg"]
+    text = (tmp_path / "audit" / "INC-42_rollback.jsonl").read_text()
+    assert SECRET not in text and SECRET[::-1] not in text
