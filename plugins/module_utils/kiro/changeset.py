@@ -246,14 +246,33 @@ def _reason(exc):
 def _rolled_back(failed, exc, done):
     """Undo ``done`` ([(change, mode before)]) newest first; the WriteFailed to raise."""
     restored, unrestored = [], []
-    for change, mode in reversed(done):
+    for change, mode, made in reversed(done):
         try:
             change.undo(mode)
             restored.append(change.path)
         except (OSError, IOError, PlatformError) as undo_exc:
             unrestored.append({"path": change.path, "msg": _reason(undo_exc)})
-    return WriteFailed(failed.path, _reason(exc), [failed.path] + [c.path for c, _unused in done],
+        _remove_dirs(made)
+    return WriteFailed(failed.path, _reason(exc), [failed.path] + [entry[0].path for entry in done],
                        restored, unrestored)
+
+
+def _missing_dirs(path):
+    """The directories a write of ``path`` will make, deepest first."""
+    missing = []
+    directory = os.path.dirname(path)
+    while not os.path.lexists(directory) and os.path.dirname(directory) != directory:
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    return missing
+
+
+def _remove_dirs(made):
+    for directory in made:
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass  # not empty (another file of the plan), or already gone
 
 
 KIRO_DIR = ".kiro"
@@ -397,11 +416,13 @@ class Plan:
                 if not change.changed:
                     continue
                 mode = fileio.current_mode(change.path)
+                made = _missing_dirs(change.path)
                 try:
                     change.apply()
                 except (OSError, IOError, PlatformError) as exc:
+                    _remove_dirs(made)
                     raise _rolled_back(change, exc, done)
-                done.append((change, mode))
+                done.append((change, mode, made))
                 fileio.sweep_temp(change.path)
 
     def files(self):
