@@ -375,6 +375,8 @@ def test_settings_json_with_a_bom_is_read_and_locked_down_keeping_the_bom(tmp_pa
     assert json.loads(read_bytes(settings_path)[3:])["editor.tabSize"] == 2
     again, _unused = lockdown.plan(roots([ws]), user_settings=user)
     assert not any(change.changed for change in again), "a locked-down BOM file is left as it is"
+    diff = [change.diff() for change in changes if change.path == user][0]
+    assert '"kiroAgent.trustedCommands": [' in diff["before"], "the diff shows a BOM file, not 'unparsable'"
 
 
 def test_mcp_json_with_a_bom_is_read(tmp_path):
