@@ -131,8 +131,7 @@ def main():
     restored = {}
 
     def build():
-        manifest, plan = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"],
-                                               roots=runner.roots(module), user_settings=params["user_settings"])
+        manifest, plan = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"], roots=runner.roots(module))
         restored.update(snapshot.summary(manifest))
         return plan
 

@@ -313,7 +313,7 @@ def _covered(path, scanned):
                for pattern in scanned.get("patterns") or [])
 
 
-def _entry(entry, members, scanned, archive, allowed):
+def _entry(entry, members, scanned, archive):
     if not isinstance(entry, dict) or not _clean_path(entry.get("path")):
         raise _archive_error(archive, "manifest.json", "file entry %r has no absolute path without '..'" % (entry,))
     path = entry["path"]
@@ -331,18 +331,17 @@ def _entry(entry, members, scanned, archive, allowed):
     if not _covered(path, scanned):
         raise _archive_error(archive, member, "%s is outside the directories, files and patterns the snapshot "
                                               "scanned" % path)
-    if allowed is not None and not allowed(path):
-        raise _archive_error(archive, member, "%s is outside the workspaces and kiro_home of this task" % path)
     return path, mode
 
 
-def load(snapshot_dir, snap_id=None, allowed=None):
+def load(snapshot_dir, snap_id=None):
     """Return (manifest, {path: bytes}) with every file's sha256 verified.
 
     The archive is refused as a whole (ArchiveRefused, naming it and the member at
     fault) unless it holds only regular files named ``files/<absolute path>``,
     without ``..``, setuid, setgid or sticky bits, exactly the manifest's files, each
-    inside the locations the snapshot scanned (and, with ``allowed(path)``, allowed).
+    inside the locations the snapshot scanned (which must be Kiro's directories and
+    workflow patterns).
     """
     if snap_id in (None, "", "latest"):
         newest = latest(snapshot_dir)
@@ -361,7 +360,7 @@ def load(snapshot_dir, snap_id=None, allowed=None):
             scanned = manifest.get("scanned") or {}
             blobs = {}
             for entry in manifest["files"]:
-                path, _unused = _entry(entry, members, scanned, archive, allowed)
+                path, _unused = _entry(entry, members, scanned, archive)
                 if path in blobs:
                     raise _archive_error(archive, "files" + path, "is listed twice in the manifest")
                 data = tar.extractfile(members["files" + path]).read()
@@ -390,22 +389,16 @@ def bounds(manifest, roots=None):
     return sorted(found)
 
 
-def restore_plan(snapshot_dir, snap_id=None, prune=False, roots=None, user_settings=None):
+def restore_plan(snapshot_dir, snap_id=None, prune=False, roots=None):
     """A Plan of the FileChanges that put back exactly the snapshot's bytes and modes.
 
     Files that exist now but did not when the snapshot was taken are removed
     only with ``prune`` (and only inside the directories the snapshot scanned, or
-    matching its patterns: in ``.github/workflows`` only ``kiro-*.yml``). With
-    ``roots`` (the task's workspaces and kiro_home), every file must be inside one
-    of them, or be ``user_settings``. Nothing is read or written through a link
-    below a root (see changeset.Confined). Returns (manifest, plan).
+    matching its patterns: in ``.github/workflows`` only ``kiro-*.yml``). Nothing
+    is read or written through a link below a root the snapshot was taken from, or
+    below one of ``roots`` (the task's; see changeset.Confined). Returns (manifest, plan).
     """
-    allowed = None
-    if roots:
-        inside = [root.boundary for root in roots]
-        extra = os.path.expanduser(user_settings) if user_settings else None
-        allowed = lambda path: path == extra or any(path.startswith(b + os.sep) for b in inside)  # noqa: E731
-    manifest, blobs = load(snapshot_dir, snap_id, allowed)
+    manifest, blobs = load(snapshot_dir, snap_id)
     plan = changeset.Plan(bounds(manifest, roots))
     with changeset.Confined(plan.roots):
         _restore(manifest, blobs, plan, prune)

@@ -217,15 +217,20 @@ def test_archive_that_is_not_gzip_or_has_no_manifest_is_a_clear_error(tmp_path):
         snapshot.load(snaps)
 
 
-def test_restore_with_task_roots_refuses_files_of_other_roots(tmp_path):
-    mine, other = make_workspace(tmp_path, "mine"), make_workspace(tmp_path, "other")
-    _apply_profile(roots([mine, other]))
+def test_restore_is_confined_to_the_roots_the_snapshot_recorded(tmp_path):
+    ws = make_workspace(tmp_path)
+    _apply_profile(roots([ws]))
     snaps = str(tmp_path / "snaps")
-    snapshot.create(roots([mine, other]), snaps)
-    with pytest.raises(ArchiveRefused, match="outside the workspaces and kiro_home of this task"):
-        snapshot.restore_plan(snaps, roots=roots([mine]))
-    _unused, plan = snapshot.restore_plan(snaps, roots=roots([mine, other]))
-    assert not plan.changed
+    _unused, manifest, _unused = snapshot.create(roots([ws]), snaps)
+    assert manifest["scanned"]["roots"] == [ws]
+    kiro = os.path.join(ws, ".kiro")
+    os.rename(kiro, kiro + ".moved")
+    os.symlink(kiro + ".moved", kiro)
+    for task_roots in (None, roots([ws])):
+        with pytest.raises(UnsafePath, match=r"\.kiro: is a symbolic link to %s" % (kiro + ".moved")):
+            snapshot.restore_plan(snaps, manifest["id"], roots=task_roots)
+    assert snapshot.bounds({"scanned": {"directories": [os.path.join(kiro, "steering")]}}) == [ws], \
+        "a manifest without roots is confined to the workspace its directories are in"
 
 
 # --- roots that overlap -----------------------------------------------------------------------
