@@ -100,7 +100,7 @@ changed_files:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, snapshot
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
 
 def main():
@@ -125,15 +125,15 @@ def main():
             changed, manifest, removed = snapshot.create(
                 runner.roots(module), snapshot_dir, label=params["label"], keep=params["keep"],
                 user_settings=params["user_settings"], check_mode=module.check_mode)
-        except KiroError as exc:
-            module.fail_json(msg=str(exc))
+        except (PlatformError, OSError) as exc:
+            module.fail_json(msg=str(exc), changed=False)
         module.exit_json(changed=changed, snapshot=snapshot.summary(manifest), removed=removed)
     restored = {}
 
     def build():
-        manifest, changes = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"])
+        manifest, plan = snapshot.restore_plan(snapshot_dir, params["id"], prune=params["prune"], roots=runner.roots(module))
         restored.update(snapshot.summary(manifest))
-        return changes
+        return plan
 
     runner.run_plan(module, build, extra={"snapshot": restored})
 

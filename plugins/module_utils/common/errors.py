@@ -39,6 +39,17 @@ class PartialFailure(PlatformError):
         super(PartialFailure, self).__init__(message)
 
 
+class UnsafePath(PlatformError):
+    """A path that may not be read or written: a symbolic link (or a special file) where a
+    directory or a regular file of ours is expected, or a path outside the directory it must
+    stay in. ``path`` is the offending path; nothing was read or written through it."""
+
+    def __init__(self, path, detail):
+        self.path = path
+        self.detail = detail
+        super(UnsafePath, self).__init__("%s: %s" % (path, detail), path)
+
+
 class Unavailable(PlatformError):
     """A service could not answer (refused, timed out, HTTP error, a bad answer).
 

@@ -369,7 +369,7 @@ def diff_text(path, data):
     """Text of a file for a diff: JSON documents are shown with secrets masked."""
     if data is None:
         return ""
-    body = data.decode("utf-8", "replace")
+    body = data.decode("utf-8-sig", "replace")  # an editor's BOM is not part of the document
     if path.endswith(".json") or path.endswith(".hook"):
         try:
             return json.dumps(config(json.loads(body)), indent=2, ensure_ascii=False) + "\n"

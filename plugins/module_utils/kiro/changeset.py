@@ -17,10 +17,13 @@ import json
 import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import fileio, secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError, WriteFailed
 
 # Stack of {path: planned bytes or None}; see Overlay.
 _OVERLAYS = []
+# Stack of lists of boundary directories; see Confined.
+_BOUNDS = []
 
 
 class Overlay:
@@ -48,12 +51,40 @@ def _overlaid(path):
     return False, None
 
 
+class Confined:
+    """Within ``with Confined(roots):`` every read and write of a managed file stays in its root.
+
+    A file's boundary is the outermost root containing it (a workspace, or kiro_home),
+    else its own directory (a user_settings file): no symbolic link below the
+    boundary is followed, the file's own name included (see ``fileio.open_dir``).
+    ``Plan.apply`` confines itself to the plan's roots; reads made while planning are
+    confined by the caller (``runner.run_plan``, ``lockdown.run``, snapshot restore).
+    """
+
+    def __init__(self, roots_or_paths):
+        self.bounds = [os.path.normpath(r.boundary if isinstance(r, Root) else r) for r in roots_or_paths or []]
+
+    def __enter__(self):
+        _BOUNDS.append(self.bounds)
+        return self
+
+    def __exit__(self, *exc):
+        _BOUNDS.remove(self.bounds)
+
+
+def boundary(path):
+    """The directory ``path`` may not leave (see Confined)."""
+    path = os.path.normpath(path)
+    found = [bound for bounds in _BOUNDS for bound in bounds if path.startswith(bound.rstrip(os.sep) + os.sep)]
+    return min(found, key=len) if found else os.path.dirname(path)
+
+
 def read_bytes(path):
-    """Return the bytes of ``path`` or None when it does not exist."""
+    """Return the bytes of ``path`` or None when it does not exist; never through a link (see Confined)."""
     hit, data = _overlaid(path)
     if hit:
         return data
-    return fileio.read_bytes(path)
+    return fileio.read_bytes(path, root=boundary(path))
 
 
 def read_parsed(path, parser):
@@ -65,8 +96,12 @@ def read_parsed(path, parser):
 
 
 def names(directory):
-    """File names in ``directory`` (with any active Overlay applied), sorted."""
-    found = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+    """File names in ``directory`` (with any active Overlay applied), sorted.
+
+    A directory reached through a link below its root is refused (UnsafePath), so a
+    listing never shows, and a purge never deletes, another directory's files.
+    """
+    found = set(fileio.list_dir(directory, boundary(os.path.join(directory, "_"))) or [])
     for files in _OVERLAYS:
         for path, data in files.items():
             if os.path.dirname(path) == directory:
@@ -90,9 +125,13 @@ def purge_except(directory, suffix, keep, prefix=""):
             for stem, path in listing(directory, suffix, prefix) if stem not in keep]
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def decode_text(path, data):
+    """UTF-8 text of ``data``; a leading BOM (which editors write and accept) is not part of it."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KiroParseError(path, "not UTF-8 text (%s)" % exc)
 
@@ -138,9 +177,16 @@ class FileChange:
         if not self.changed:
             return
         if self.after is None:
-            os.unlink(self.path)
+            fileio.unlink(self.path, root=boundary(self.path))
             return
-        fileio.atomic_write(self.path, self.after, self.mode)
+        fileio.atomic_write(self.path, self.after, self.mode, root=boundary(self.path))
+
+    def undo(self, mode):
+        """Put ``before`` back (with the file's ``mode`` before apply), or remove a file apply created."""
+        if self.before is None:
+            fileio.unlink(self.path, root=boundary(self.path))
+        else:
+            fileio.atomic_write(self.path, self.before, mode, root=boundary(self.path))
 
     def diff(self):
         # Secrets never reach a diff: JSON is re-rendered with env/headers masked.
@@ -160,6 +206,9 @@ def change(path, before, existing, want, render, items, secret=False):
     gets mode 0600, whether its bytes change or not.
     """
     after = before if existing == want else render(want)
+    if before is not None and before.startswith(BOM) and not after.startswith(BOM):
+        # Kept, so the file stays as its editor wrote it (decode_text reads past it).
+        after = BOM + after
     mode = fileio.SECRET_MODE if secret and secrets.holds_secrets(want) else None
     return FileChange(path, before, after, mode=mode, items=items)
 
@@ -186,16 +235,61 @@ def per_item(directory, suffix, specs, read, desired, render, purge=False, secre
     return changes
 
 
+def _reason(exc):
+    if isinstance(exc, PlatformError):
+        return str(exc)
+    where = getattr(exc, "filename", None)
+    detail = os.strerror(exc.errno) if getattr(exc, "errno", None) else str(exc)
+    return "%s: %s" % (where, detail) if where else detail
+
+
+def _rolled_back(failed, exc, done):
+    """Undo ``done`` ([(change, mode before)]) newest first; the WriteFailed to raise."""
+    restored, unrestored = [], []
+    for change, mode, made in reversed(done):
+        try:
+            change.undo(mode)
+            restored.append(change.path)
+        except (OSError, IOError, PlatformError) as undo_exc:
+            unrestored.append({"path": change.path, "msg": _reason(undo_exc)})
+        _remove_dirs(made)
+    return WriteFailed(failed.path, _reason(exc), [failed.path] + [entry[0].path for entry in done],
+                       restored, unrestored)
+
+
+def _missing_dirs(path):
+    """The directories a write of ``path`` will make, deepest first."""
+    missing = []
+    directory = os.path.dirname(path)
+    while not os.path.lexists(directory) and os.path.dirname(directory) != directory:
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    return missing
+
+
+def _remove_dirs(made):
+    for directory in made:
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass  # not empty (another file of the plan), or already gone
+
+
 KIRO_DIR = ".kiro"
 
 
 class Root:
-    """A directory laid out like ``.kiro/``: a workspace's or the user's kiro_home."""
+    """A directory laid out like ``.kiro/``: a workspace's or the user's kiro_home.
+
+    ``boundary`` is the directory no write for this root may leave: the workspace
+    (so its ``.kiro``, ``.vscode`` and ``.github`` are checked too), or kiro_home.
+    """
 
     def __init__(self, path, scope, workspace=None):
         self.path = path
         self.scope = scope  # "workspace" or "user"
         self.workspace = workspace
+        self.boundary = workspace if scope == "workspace" else path
 
     def join(self, *parts):
         return os.path.join(self.path, *parts)
@@ -204,24 +298,50 @@ class Root:
         return "Root(%r, %r)" % (self.path, self.scope)
 
 
+def _variable(index):
+    return "kiro_workspaces[%d]" % index
+
+
+def _inside(path, other):
+    return path == other or path.startswith(other.rstrip(os.sep) + os.sep)
+
+
 def workspace_roots(workspaces, create=False):
-    """Validate the workspace list and return their ``.kiro`` roots."""
+    """Validate the workspace list and return their ``.kiro`` roots.
+
+    Refused before anything is read or written: ``/`` (every file of the host would
+    be inside it), and a workspace inside another listed one, links resolved (the
+    outer one's purge and snapshot would cover the inner one's files).
+    """
     roots = []
-    seen = set()
+    seen = {}
     for index, workspace in enumerate(workspaces or []):
         if not isinstance(workspace, str) or not workspace:
-            raise KiroValidationError("workspaces[%d]" % index, "must be a non-empty path")
+            raise KiroValidationError(_variable(index), "must be a non-empty path")
         workspace = os.path.expanduser(workspace)
         if not os.path.isabs(workspace):
-            raise KiroValidationError("workspaces[%d]" % index, "%r must be an absolute path" % workspace)
+            raise KiroValidationError(_variable(index), "%r must be an absolute path" % workspace)
         workspace = os.path.normpath(workspace)
-        if workspace in seen:
-            raise KiroValidationError("workspaces[%d]" % index, "%s is listed twice" % workspace)
-        seen.add(workspace)
+        real = os.path.realpath(workspace)
+        if real == os.sep:
+            raise KiroValidationError(_variable(index), "%s is the root directory%s; a workspace is one project's "
+                                      "checkout (fix kiro_workspaces)" % (workspace, "" if workspace == real else
+                                                                           " (a link to /)"))
+        for other, (other_index, other_real) in seen.items():
+            if real == other_real:
+                raise KiroValidationError(_variable(index), "%s is listed twice (as %s in %s)"
+                                          % (workspace, other, _variable(other_index)))
+            if _inside(real, other_real) or _inside(other_real, real):
+                inner, outer = (index, other_index) if _inside(real, other_real) else (other_index, index)
+                raise KiroValidationError(_variable(index), "%s is inside %s (%s is inside %s, links resolved); "
+                                          "nested workspaces are not managed, list only one of them"
+                                          % (_variable(inner), _variable(outer),
+                                             (workspace, other)[inner != index], (workspace, other)[outer != index]))
+        seen[workspace] = (index, real)
         if not os.path.isdir(workspace):
             if not create:
                 raise KiroValidationError(
-                    "workspaces[%d]" % index,
+                    _variable(index),
                     "workspace %s does not exist (create it, fix kiro_workspaces, or set create=true)" % workspace)
         roots.append(Root(os.path.join(workspace, KIRO_DIR), "workspace", workspace))
     return roots
@@ -233,39 +353,77 @@ def home_root(kiro_home):
     path = os.path.normpath(os.path.expanduser(kiro_home))
     if not os.path.isabs(path):
         raise KiroValidationError("kiro_home", "%r must be an absolute path (or start with ~)" % kiro_home)
+    if os.path.realpath(path) == os.sep:
+        raise KiroValidationError("kiro_home", "%s is the root directory; kiro_home is the user's .kiro" % path)
     return Root(path, "user")
 
 
 def roots_for(workspaces, kiro_home=None, create=False):
+    """The roots of a task; a workspace whose ``.kiro`` is kiro_home (or holds it, or lies in it,
+    links resolved) is refused: one file would belong to two roots."""
     roots = workspace_roots(workspaces, create=create)
     home = home_root(kiro_home)
     if home is not None:
+        home_real = os.path.realpath(home.path)
+        for index, root in enumerate(roots):
+            kiro_real = os.path.realpath(root.path)
+            if _inside(kiro_real, home_real) or _inside(home_real, kiro_real):
+                raise KiroValidationError(
+                    "kiro_home", "%s %s %s, the .kiro of %s (%s), links resolved; the user's Kiro home cannot be a "
+                    "workspace's .kiro: fix kiro_home or kiro_workspaces"
+                    % (home.path, "is" if kiro_real == home_real else "overlaps", root.path, _variable(index),
+                       root.workspace))
         roots.append(home)
     return roots
 
 
 class Plan:
-    def __init__(self):
+    """Every change of a task; ``roots`` are the boundaries its writes must stay in (see Confined)."""
+
+    def __init__(self, roots=None):
         self.changes = []
+        self.roots = list(roots or [])
 
     def add(self, change):
         self.changes.append(change)
         return change
 
     def extend(self, changes):
+        if isinstance(changes, Plan):
+            self.roots.extend(changes.roots)
         for change in changes:
             self.add(change)
+
+    def __iter__(self):
+        return iter(self.changes)
 
     @property
     def changed(self):
         return any(change.changed for change in self.changes)
 
     def apply(self, check_mode=False):
+        """Write every change, or none: a write that fails puts back what this plan wrote.
+
+        The bytes from before are the ones planned (``before``), so nothing is read
+        again to undo. Raises WriteFailed naming the path that failed and every
+        file touched; its result says what could not be put back (``changed``).
+        """
         if check_mode:
             return
-        for change in self.changes:
-            change.apply()
-            fileio.sweep_temp(change.path)
+        with Confined(self.roots):
+            done = []
+            for change in self.changes:
+                if not change.changed:
+                    continue
+                mode = fileio.current_mode(change.path)
+                made = _missing_dirs(change.path)
+                try:
+                    change.apply()
+                except (OSError, IOError, PlatformError) as exc:
+                    _remove_dirs(made)
+                    raise _rolled_back(change, exc, done)
+                done.append((change, mode, made))
+                fileio.sweep_temp(change.path)
 
     def files(self):
         return [

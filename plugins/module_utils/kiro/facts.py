@@ -14,14 +14,15 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import agents, autonomy, hooks, mcp, snapshot, steering, workflows
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
+    agents, autonomy, changeset, hooks, mcp, snapshot, steering, workflows)
 
 
 def _safe(errors, func, *args):
     try:
         return func(*args)
-    except (KiroError, OSError, IOError) as exc:
+    except (PlatformError, OSError, IOError) as exc:
         errors.append(str(exc))
         return None
 
@@ -67,7 +68,15 @@ def manual_mode(root_facts):
 
 
 def gather(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FILE, digest=True):
-    """``digest`` False skips the sha256 over the files on disk (as when describing a plan)."""
+    """``digest`` False skips the sha256 over the files on disk (as when describing a plan).
+
+    Nothing is read through a link below a root: such a file is one of the root's errors.
+    """
+    with changeset.Confined(roots):
+        return _gather(roots, user_settings, settings_file, digest)
+
+
+def _gather(roots, user_settings, settings_file, digest):
     described = [describe_root(root, settings_file) for root in roots]
     for entry in described:
         entry["manual_mode"] = manual_mode(entry)

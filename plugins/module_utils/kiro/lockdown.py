@@ -22,10 +22,10 @@ import copy
 import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
-from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure, PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
     agents, autonomy, changeset, facts, hooks, mcp, permissions, settings, snapshot, workflows)
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroParseError, KiroValidationError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan, roots_for
 
 # The options of kiro.platform.lockdown beyond argspec.targets().
@@ -183,7 +183,7 @@ class _Lockdown:
     def attempt(self, path, lock, *args):
         try:
             change = lock(*args)
-        except (KiroError, OSError, IOError) as exc:
+        except (PlatformError, OSError, IOError) as exc:
             self.errors.append(error(getattr(exc, "path", None) or path, exc))
             return
         if change is not None:
@@ -192,7 +192,7 @@ class _Lockdown:
     def listing(self, directory, list_files):
         try:
             return list_files(directory)
-        except (OSError, IOError) as exc:
+        except (PlatformError, OSError, IOError) as exc:
             self.errors.append(error(directory, exc))
             return []
 
@@ -244,8 +244,14 @@ def plan(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FILE
     """(changes, errors): the FileChanges that lock every root down, and the files that cannot be.
 
     ``errors`` lists {path, msg} for each file that does not parse or cannot be
-    read; the rest of that root and every other root are still planned.
+    read (or lies behind a link below its root); the rest of that root and every
+    other root are still planned.
     """
+    with changeset.Confined(roots):
+        return _plan(roots, user_settings, settings_file)
+
+
+def _plan(roots, user_settings, settings_file):
     settings_file = validate_settings_file(settings_file)
     run = _Lockdown()
     for root in roots:
@@ -261,16 +267,21 @@ def plan(roots, user_settings=None, settings_file=autonomy.DEFAULT_SETTINGS_FILE
     return run.changes, run.errors
 
 
-def apply(changes, check_mode=False):
-    """Write every change that can be written; return {path, msg} for those that could not."""
+def apply(changes, check_mode=False, roots=None):
+    """Write every change that can be written; return {path, msg} for those that could not.
+
+    Unlike Plan.apply, a failure does not undo the others: every file locked down is safer.
+    No write leaves its root (see changeset.Confined).
+    """
     failed = []
     if check_mode:
         return failed
-    for change in changes:
-        try:
-            change.apply()
-        except (OSError, IOError) as exc:
-            failed.append(error(change.path, exc))
+    with changeset.Confined(roots):
+        for change in changes:
+            try:
+                change.apply()
+            except (PlatformError, OSError, IOError) as exc:
+                failed.append(error(change.path, exc))
     return failed
 
 
@@ -293,7 +304,7 @@ def run(params, check_mode=False, diff=False):
                 keep=params["snapshot_keep"], user_settings=params["user_settings"],
                 extra_files=unsnapshotted(roots, changes, params["user_settings"]), check_mode=check_mode)
             result["snapshot"] = snapshot.summary(manifest)
-        unwritten = apply(changes, check_mode=check_mode)
+        unwritten = apply(changes, check_mode=check_mode, roots=roots)
         errors.extend(unwritten)
         # A file that could not be written is reported under errors, not as changed.
         failed = set(e["path"] for e in unwritten)
@@ -306,7 +317,7 @@ def run(params, check_mode=False, diff=False):
         result["finished"] = clock.iso()
         result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
                                                         settings_file=params["settings_file"])}
-    except KiroError as exc:
+    except PlatformError as exc:
         raise LockdownIncomplete(str(exc), result)
     except (OSError, IOError) as exc:
         raise LockdownIncomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",

@@ -74,7 +74,7 @@ def plan_kinds(root, kinds, hooks_format, purge):
 
 
 def plan(roots, validated, user_settings=None, purge=False):
-    result = Plan()
+    result = Plan(roots)
     for root in roots:
         kinds = validated["workspace"] if root.scope == "workspace" else validated["user"]
         result.extend(plan_kinds(root, kinds, validated["hooks_format"], purge))

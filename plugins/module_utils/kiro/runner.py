@@ -13,9 +13,9 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure, PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan, roots_for
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Confined, Plan, roots_for
 
 
 def roots(module):
@@ -23,26 +23,33 @@ def roots(module):
     return roots_for(params.get("workspaces"), params.get("kiro_home"), create=params.get("create_workspaces"))
 
 
-def run_plan(module, build, after=None, extra=None):
+def run_plan(module, build, after=None, extra=None, roots_of=None):
     """``build()`` returns a Plan or a list of FileChanges. Exits the module.
 
     ``extra`` is a dict of more result keys that ``build()`` may still fill in
     (read once the plan is applied); ``after()``, when given, returns more keys
-    computed after applying.
+    computed after applying. Every read and write stays inside the module's roots
+    (``roots_of()``, by default the targeted ones; see changeset.Confined). A write
+    that fails part-way is undone and reported failed, naming the path that failed
+    and every file touched, with ``changed`` true only if something stayed changed.
     """
     extra = extra if extra is not None else {}
     try:
-        plan = build()
-        if not isinstance(plan, Plan):
-            changes, plan = plan, Plan()
-            plan.extend(changes)
-        plan.apply(check_mode=module.check_mode)
+        with Confined(roots_of() if roots_of is not None else roots(module)):
+            plan = build()
+            if not isinstance(plan, Plan):
+                changes, plan = plan, Plan()
+                plan.extend(changes)
+            plan.apply(check_mode=module.check_mode)
         if after is not None:
             extra.update(after())
-    except KiroError as exc:
-        module.fail_json(msg=str(exc))
+    except PartialFailure as exc:
+        module.fail_json(msg=str(exc), **dict(extra, **exc.result))
+    except PlatformError as exc:
+        module.fail_json(msg=str(exc), changed=False)
     except (OSError, IOError) as exc:
-        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or "I/O error", os.strerror(exc.errno) if exc.errno else exc))
+        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or "I/O error", os.strerror(exc.errno) if exc.errno else exc),
+                         changed=False)
     result = plan.result()
     result.update(extra)
     if module._diff:
@@ -52,8 +59,9 @@ def run_plan(module, build, after=None, extra=None):
 
 def plan_roots(module, planner):
     """A Plan with ``planner(root)``'s changes for every targeted root."""
-    plan = Plan()
-    for root in roots(module):
+    targeted = roots(module)
+    plan = Plan(targeted)
+    for root in targeted:
         plan.extend(planner(root))
     return plan
 

@@ -23,10 +23,12 @@ import io
 import json
 import os
 import tarfile
+import zlib
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock, fileio
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, workflows
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import ArchiveRefused, KiroError, KiroValidationError
 
 KIRO_SUBDIRS = ("steering", "hooks", "settings", "agents")
 ARCHIVE_SUFFIX = ".tar.gz"
@@ -81,25 +83,34 @@ def managed_locations(roots, user_settings=None, extra_files=None):
 
 
 def collect(roots, user_settings=None, extra_files=None):
-    """Return (entries, scanned) where entries map path -> (bytes, mode)."""
+    """Return (entries, scanned) where entries map path -> (bytes, mode).
+
+    Only regular files reached without a link below their root are taken (see
+    changeset.Confined): a linked ``.kiro`` or ``steering`` holds nothing of ours.
+    """
     directories, files = managed_locations(roots, user_settings, extra_files)
     patterns = managed_patterns(roots)
     entries = {}
-    for directory in directories:
-        if not os.path.isdir(directory):
-            continue
-        for base, dirnames, filenames in os.walk(directory):
-            dirnames.sort()
-            for name in sorted(filenames):
-                path = os.path.join(base, name)
-                if os.path.islink(path) or not os.path.isfile(path):
-                    continue
-                data = changeset.read_bytes(path)
-                entries[path] = (data, fileio.current_mode(path))
-    for path in files:
-        if os.path.isfile(path):
-            entries[path] = (changeset.read_bytes(path), fileio.current_mode(path))
-    return entries, {"directories": directories, "files": files, "patterns": patterns}
+    with changeset.Confined(roots):
+        for directory in directories:
+            if os.path.isdir(directory):
+                for base, dirnames, filenames in os.walk(directory):
+                    dirnames.sort()
+                    for name in sorted(filenames):
+                        _take(entries, os.path.join(base, name))
+        for path in files:
+            _take(entries, path)
+    return entries, {"directories": directories, "files": files, "patterns": patterns,
+                     "roots": sorted(set(root.boundary for root in roots))}
+
+
+def _take(entries, path):
+    try:
+        data = changeset.read_bytes(path)
+    except UnsafePath:
+        return
+    if data is not None:
+        entries[path] = (data, fileio.current_mode(path))
 
 
 def digest(entries):
@@ -116,11 +127,16 @@ def _manifests(snapshot_dir):
     out = []
     for entry in sorted(os.listdir(snapshot_dir)):
         if entry.endswith(MANIFEST_SUFFIX):
-            with open(os.path.join(snapshot_dir, entry)) as handle:
+            with open(os.path.join(snapshot_dir, entry), "rb") as handle:
                 try:
-                    out.append(json.load(handle))
+                    manifest = json.loads(handle.read().decode("utf-8"))
                 except ValueError:
                     continue
+            # A sidecar that is not a manifest is not a snapshot (the archive is checked on restore).
+            if isinstance(manifest, dict) and isinstance(manifest.get("id"), str) and isinstance(manifest.get("files"), list):
+                manifest.setdefault("created", "")
+                manifest.setdefault("digest", "")
+                out.append(manifest)
     out.sort(key=lambda m: (m.get("created", ""), m.get("id", "")))
     return out
 
@@ -163,8 +179,7 @@ def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_f
     }
     if check_mode:
         return True, manifest, []
-    if not os.path.isdir(snapshot_dir):
-        os.makedirs(snapshot_dir, 0o700)
+    fileio.make_dirs(snapshot_dir, 0o700)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         _add(tar, "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
@@ -182,7 +197,7 @@ def create(roots, snapshot_dir, label=None, keep=20, user_settings=None, extra_f
 @contextlib.contextmanager
 def _writer_lock(snapshot_dir):
     """One snapshot writer per directory at a time (a lockdown may run beside a rollout)."""
-    fd = os.open(os.path.join(snapshot_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, fileio.SECRET_MODE)
+    fd = os.open(os.path.join(snapshot_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, fileio.SECRET_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -224,37 +239,174 @@ def prune_old(snapshot_dir, keep):
     return removed
 
 
+def _archive_error(archive, member, detail):
+    return ArchiveRefused(archive, member, detail)
+
+
+def _clean_path(value):
+    """True for an absolute, normalised path without ``..`` (what collect records)."""
+    return (isinstance(value, str) and value.startswith(os.sep) and os.path.normpath(value) == value
+            and value != os.sep and ".." not in value.split(os.sep) and "\0" not in value)
+
+
+def _members(tar, archive):
+    """{name: TarInfo} of an archive made only of regular files named as create() names them."""
+    members = {}
+    for info in tar.getmembers():
+        name = info.name
+        if name in members:
+            raise _archive_error(archive, name, "appears twice")
+        if not info.isreg():
+            raise _archive_error(archive, name, "is a %s, not a regular file" % _kind(info))
+        if info.mode & 0o7000:
+            raise _archive_error(archive, name, "has mode %04o (setuid, setgid or sticky)" % info.mode)
+        if name != "manifest.json" and not (name.startswith("files/") and _clean_path(name[len("files"):])):
+            raise _archive_error(archive, name, "is not manifest.json nor files/<absolute path> (an absolute "
+                                                "name, '..' or an unknown member)")
+        members[name] = info
+    if "manifest.json" not in members:
+        raise _archive_error(archive, None, "it has no manifest.json")
+    return members
+
+
+def _kind(info):
+    for test, kind in ((info.issym, "symbolic link"), (info.islnk, "hard link"), (info.isdir, "directory"),
+                       (info.ischr, "character device"), (info.isblk, "block device"), (info.isfifo, "FIFO")):
+        if test():
+            return kind
+    return "special member"
+
+
+def _manifest(tar, members, archive):
+    try:
+        manifest = json.loads(tar.extractfile(members["manifest.json"]).read().decode("utf-8"))
+    except ValueError as exc:
+        raise _archive_error(archive, "manifest.json", "is not JSON (%s)" % exc)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("id"), str) or not isinstance(manifest.get("files"), list):
+        raise _archive_error(archive, "manifest.json", "is not a snapshot manifest (no id or files list)")
+    scanned = manifest.get("scanned") or {}
+    if not isinstance(scanned, dict):
+        raise _archive_error(archive, "manifest.json", "scanned is not an object")
+    for key in ("directories", "files", "patterns", "roots"):
+        values = scanned.get(key) or []
+        if not isinstance(values, list) or not all(_clean_path(v) for v in values):
+            raise _archive_error(archive, "manifest.json", "scanned %s must be absolute paths without '..': %r"
+                                 % (key, values))
+    for directory in scanned.get("directories") or []:
+        if os.path.basename(directory) not in KIRO_SUBDIRS:
+            raise _archive_error(archive, "manifest.json", "scanned directory %s is not one a snapshot takes (%s)"
+                                 % (directory, ", ".join(KIRO_SUBDIRS)))
+    for pattern in scanned.get("patterns") or []:
+        if not pattern.endswith(os.sep + os.path.join(workflows.RELDIR, workflows.PATTERN)):
+            raise _archive_error(archive, "manifest.json", "scanned pattern %s is not a workflows pattern" % pattern)
+    return manifest
+
+
+def _covered(path, scanned):
+    """True when ``path`` lies where the snapshot looked: a scanned directory, file or pattern."""
+    if path in (scanned.get("files") or []):
+        return True
+    if any(path.startswith(directory + os.sep) for directory in scanned.get("directories") or []):
+        return True
+    return any(os.path.dirname(path) == os.path.dirname(pattern)
+               and fnmatch.fnmatchcase(os.path.basename(path), os.path.basename(pattern))
+               for pattern in scanned.get("patterns") or [])
+
+
+def _entry(entry, members, scanned, archive):
+    if not isinstance(entry, dict) or not _clean_path(entry.get("path")):
+        raise _archive_error(archive, "manifest.json", "file entry %r has no absolute path without '..'" % (entry,))
+    path = entry["path"]
+    member = "files" + path
+    try:
+        mode = int(entry.get("mode"), 8)
+    except (TypeError, ValueError):
+        raise _archive_error(archive, member, "manifest mode %r is not an octal mode" % (entry.get("mode"),))
+    if mode & ~0o777:
+        raise _archive_error(archive, member, "manifest mode %04o has setuid, setgid or sticky bits" % mode)
+    if not isinstance(entry.get("sha256"), str):
+        raise _archive_error(archive, member, "manifest entry has no sha256")
+    if member not in members:
+        raise _archive_error(archive, member, "is in the manifest but not in the archive")
+    if not _covered(path, scanned):
+        raise _archive_error(archive, member, "%s is outside the directories, files and patterns the snapshot "
+                                              "scanned" % path)
+    return path, mode
+
+
 def load(snapshot_dir, snap_id=None):
-    """Return (manifest, {path: bytes}) with every file's sha256 verified."""
+    """Return (manifest, {path: bytes}) with every file's sha256 verified.
+
+    The archive is refused as a whole (ArchiveRefused, naming it and the member at
+    fault) unless it holds only regular files named ``files/<absolute path>``,
+    without ``..``, setuid, setgid or sticky bits, exactly the manifest's files, each
+    inside the locations the snapshot scanned (which must be Kiro's directories and
+    workflow patterns).
+    """
     if snap_id in (None, "", "latest"):
         newest = latest(snapshot_dir)
         if newest is None:
             raise KiroValidationError("snapshot", "no snapshot in %s to restore" % snapshot_dir)
         snap_id = newest["id"]
+    if not isinstance(snap_id, str) or os.sep in snap_id or snap_id.startswith("."):
+        raise KiroValidationError("id", "%r is not a snapshot id (operation=list shows them)" % (snap_id,))
     archive = os.path.join(snapshot_dir, snap_id + ARCHIVE_SUFFIX)
-    if not os.path.isfile(archive):
+    if not os.path.isfile(archive) or os.path.islink(archive):
         raise KiroValidationError("snapshot %s" % snap_id, "archive %s not found" % archive)
-    with tarfile.open(archive, "r:gz") as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read().decode("utf-8"))
-        blobs = {}
-        for entry in manifest["files"]:
-            data = tar.extractfile("files" + entry["path"]).read()
-            if sha256(data) != entry["sha256"]:
-                raise KiroError("%s: %s does not match its sha256 in the manifest; the archive is damaged"
-                                % (archive, entry["path"]))
-            blobs[entry["path"]] = data
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = _members(tar, archive)
+            manifest = _manifest(tar, members, archive)
+            scanned = manifest.get("scanned") or {}
+            blobs = {}
+            for entry in manifest["files"]:
+                path, _unused = _entry(entry, members, scanned, archive)
+                if path in blobs:
+                    raise _archive_error(archive, "files" + path, "is listed twice in the manifest")
+                data = tar.extractfile(members["files" + path]).read()
+                if sha256(data) != entry["sha256"]:
+                    raise KiroError("%s: %s does not match its sha256 in the manifest; the archive is damaged"
+                                    % (archive, entry["path"]))
+                blobs[path] = data
+            extra = sorted(name for name in members if name != "manifest.json" and name[len("files"):] not in blobs)
+            if extra:
+                raise _archive_error(archive, extra[0], "is in the archive but not in its manifest")
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise _archive_error(archive, None, "it is not a readable tar.gz (%s)" % exc)
     return manifest, blobs
 
 
-def restore_plan(snapshot_dir, snap_id=None, prune=False):
-    """FileChanges that put back exactly the snapshot's bytes and modes.
+def bounds(manifest, roots=None):
+    """The boundaries (see changeset.Confined) of a snapshot's files: the roots it was taken
+    from (for a manifest without them, the parents of its scanned directories) and ``roots``."""
+    scanned = manifest.get("scanned") or {}
+    found = set(scanned.get("roots") or [])
+    if not found:
+        for directory in scanned.get("directories") or []:
+            parent = os.path.dirname(directory)
+            found.add(os.path.dirname(parent) if os.path.basename(parent) == changeset.KIRO_DIR else parent)
+    found.update(root.boundary for root in roots or [])
+    return sorted(found)
+
+
+def restore_plan(snapshot_dir, snap_id=None, prune=False, roots=None):
+    """A Plan of the FileChanges that put back exactly the snapshot's bytes and modes.
 
     Files that exist now but did not when the snapshot was taken are removed
     only with ``prune`` (and only inside the directories the snapshot scanned, or
-    matching its patterns: in ``.github/workflows`` only ``kiro-*.yml``).
+    matching its patterns: in ``.github/workflows`` only ``kiro-*.yml``). Nothing
+    is read or written through a link below a root the snapshot was taken from, or
+    below one of ``roots`` (the task's; see changeset.Confined). Returns (manifest, plan).
     """
     manifest, blobs = load(snapshot_dir, snap_id)
-    changes = []
+    plan = changeset.Plan(bounds(manifest, roots))
+    with changeset.Confined(plan.roots):
+        _restore(manifest, blobs, plan, prune)
+    return manifest, plan
+
+
+def _restore(manifest, blobs, plan, prune):
+    changes = plan.changes
     for entry in manifest["files"]:
         path = entry["path"]
         changes.append(changeset.FileChange(path, changeset.read_bytes(path), blobs[path], mode=int(entry["mode"], 8),
@@ -263,7 +415,7 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
         known = set(blobs)
         scanned = manifest.get("scanned") or {}
         for directory in scanned.get("directories", []):
-            if not os.path.isdir(directory):
+            if fileio.list_dir(directory, changeset.boundary(os.path.join(directory, "_"))) is None:
                 continue
             for base, _unused, filenames in os.walk(directory):
                 for name in sorted(filenames):
@@ -279,4 +431,3 @@ def restore_plan(snapshot_dir, snap_id=None, prune=False):
                 if path not in known and path not in listed:
                     listed.add(path)
                     changes.append(changeset.FileChange(path, changeset.read_bytes(path), None, items=[manifest["id"]]))
-    return manifest, changes

@@ -47,8 +47,7 @@ def new_directory(base, incident_id, now=None):
     check_incident_id(incident_id)
     moment = clock.moment(now)
     parent = os.path.join(base, incident_id)
-    if not os.path.isdir(parent):
-        os.makedirs(parent, DIR_MODE)
+    fileio.make_dirs(parent, DIR_MODE)  # never made through a link
     stamp = clock.compact(moment)
     for n in range(1, 1000):
         path = os.path.join(parent, stamp if n == 1 else "%s-%d" % (stamp, n))
