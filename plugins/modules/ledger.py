@@ -113,7 +113,7 @@ notes:
   - A lock records UTC times from the controller's clock; keep controllers in sync (NTP).
   - The head is rewritten after the entry; a run stopped between the two leaves the head one
     entry behind, which is reported as a warning and moved on by the next append.
-  - Keep the S3 bucket versioned (or back the directories up): a deleted ledger object is then
+  - Keep the S3 bucket versioned (or back the directories up) - a deleted ledger object is then
     detected even when its head object was deleted too.
   - S3 with O(kms_key_id) costs one KMS VerifyMac per entry per run.
 extends_documentation_fragment:

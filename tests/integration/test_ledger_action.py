@@ -12,7 +12,7 @@ from conftest import ROOT, ansible_env
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures.ledger_helpers import tamper_line  # noqa: E402
+from fixtures.ledger_helpers import KEY_TEXT, signing_key, tamper_line  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
@@ -22,6 +22,8 @@ HEADER = """\
 - hosts: localhost
   connection: local
   gather_facts: false
+  module_defaults:
+    kiro.platform.ledger: {key: "{{ ledger_key }}"}
   tasks:
 """
 
@@ -31,7 +33,7 @@ def play(tmp_path, tasks, *extra):
     playbook = tmp_path / "ledger.yml"
     playbook.write_text(HEADER + textwrap.indent(textwrap.dedent(tasks), "    "))
     cmd = [PLAYBOOK, str(playbook), "-e", "ansible_python_interpreter=%s" % os.path.join(ROOT, ".venv", "bin", "python")]
-    cmd.extend(extra)
+    cmd.extend(["-e", "ledger_key=%s" % KEY_TEXT] + list(extra))
     proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env({"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")}),
                           capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
@@ -117,26 +119,26 @@ def test_append_state_verify_lookup_and_lock_from_a_playbook(tmp_path, moto):
               - released is changed and released.lock.run_id == taken.run_id
               - released_again is not changed and released_again.lock is none
               - dry_lock is changed and dry_lock.lock.status == 'would be acquired'
-              - lookup('kiro.platform.phase', 'staging') == 2
-              - query('kiro.platform.phase', 'staging', 'development') == [2, 0]
+              - lookup('kiro.platform.phase', 'staging', key=ledger_key) == 2
+              - query('kiro.platform.phase', 'staging', 'development', key=ledger_key) == [2, 0]
               - s3_append.entry.seq == 1 and s3_append.location is search('/kiro-ledger/production/ledger.jsonl')
-              - lookup('kiro.platform.phase', 'production', backend='s3', bucket=bucket, endpoint_url=endpoint,
+              - lookup('kiro.platform.phase', 'production', backend='s3', bucket=bucket, key=ledger_key, endpoint_url=endpoint,
                        region='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing') == 1
     """, "-e", "bucket=%s" % bucket, "-e", "endpoint=%s" % moto.url)
     assert rc == 0, out
     # The relative default path resolved against the playbook's directory.
-    ledger = LocalLedger(str(tmp_path / "ledger"), "staging")
+    ledger = LocalLedger(str(tmp_path / "ledger"), "staging", signing_key())
     entries = ledger.read()
     assert [e["event"] for e in entries] == ["gate_passed", "gate_passed", "override_set"]
     assert model.verify(entries) is None and ledger.current_lock() is None
 
 
 def test_a_tampered_ledger_fails_verify_and_state_naming_the_seq(tmp_path):
-    ledger = LocalLedger(str(tmp_path / "ledger"), "production")
+    ledger = LocalLedger(str(tmp_path / "ledger"), "production", signing_key())
     for phase in (1, 2, 3):
         ledger.append(phase, "gate_passed", "alice", "run-%d" % phase)
     tamper_line(ledger.path, 2, phase=4)
-    LocalLedger(str(tmp_path / "ledger"), "staging").lock("run-carol", "carol", 600)
+    LocalLedger(str(tmp_path / "ledger"), "staging", signing_key()).lock("run-carol", "carol", 600)
     rc, out = play(tmp_path, """
         - kiro.platform.ledger: {operation: verify, environment: production}
           register: vf
