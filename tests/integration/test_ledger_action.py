@@ -164,3 +164,76 @@ def test_a_tampered_ledger_fails_verify_and_state_naming_the_seq(tmp_path):
     assert "ok=4" in out and "failed=1" in out, out
     assert len(ledger.read()) == 3
     assert json.load(open(ledger.lock_path.replace("production", "staging")))["holder"] == "carol"
+
+
+def test_a_sigkilled_ansible_playbook_leaves_a_lock_that_break_lock_breaks(tmp_path):
+    """The lock records the ansible-playbook process; once it is SIGKILLed, break_lock=true
+    breaks the unexpired lock (recorded as lock_broken). Before that, it refuses."""
+    import signal
+    import time
+
+    holder = tmp_path / "holder.yml"
+    holder.write_text(HEADER + textwrap.indent(textwrap.dedent("""
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: alice, run_id: run-killed, ttl: 3600}
+        - ansible.builtin.pause: {seconds: 120}
+    """), "    "))
+    cmd = [PLAYBOOK, str(holder), "-e", "ledger_key=%s" % KEY_TEXT]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=ansible_env({"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")}),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ledger = LocalLedger(str(tmp_path / "ledger"), "staging", signing_key())
+    deadline = time.time() + 60
+    while ledger.current_lock() is None and time.time() < deadline:
+        time.sleep(0.1)
+    try:
+        lock = ledger.current_lock()
+        assert lock["pid"] == process.pid and lock["host"] and lock["run_id"] == "run-killed"
+        rc, out = play(tmp_path, """
+            - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob, break_lock: true}
+        """)
+        assert rc != 0 and "must wait" in out and "break_lock=true only breaks" in " ".join(out.split()), out
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    rc, out = play(tmp_path, """
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob}
+          register: refused
+          ignore_errors: true
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob, break_lock: true}
+          register: broken
+        - ansible.builtin.assert:
+            that:
+              - refused is failed and refused.msg is search('no longer runs on this controller')
+              - broken.lock.status == 'broken' and broken.lock.previous.run_id == 'run-killed'
+        - kiro.platform.ledger: {operation: unlock, environment: staging}
+    """)
+    assert rc == 0, out
+    last = ledger.read()[-1]
+    assert last["event"] == "lock_broken" and last["details"]["why"] == "holder process gone"
+    assert last["details"]["pid"] == process.pid and last["actor"] == "bob"
+
+
+def test_the_migrate_playbook_signs_an_unsigned_ledger_and_records_who(tmp_path):
+    from conftest import run_playbook
+    sandbox = tmp_path / "sandbox"
+    os.makedirs(str(sandbox / "ledger"))
+    prev, lines = None, []
+    for n in range(2):
+        prev = model.new_entry(prev, "development", 1, "gate_passed" if n else "applied", "alice", "old-%d" % n)
+        lines.append(model.to_line(prev))
+    (sandbox / "ledger" / "development.jsonl").write_bytes(b"".join(lines))
+    refused = run_playbook("status.yml", sandbox)
+    assert refused.rc == 0 and "DOES NOT VERIFY (seq 1)" in " ".join(refused.out.split())
+    short = run_playbook("ledger_migrate.yml", sandbox, "-e", "ledger_environment=development", "-e", "actor=carol",
+                         "-e", "reason=signing")
+    assert short.rc != 0 and "nothing was changed" in short.out
+    reason = "signing the ledger written by release 0.1"
+    run = run_playbook("ledger_migrate.yml", sandbox, "-e", "ledger_environment=development", "-e", "actor=carol",
+                       "-e", json.dumps({"reason": reason}))
+    assert run.rc == 0, run.out + run.err
+    assert "signed 2 entries" in run.out and "ledger_migrated by carol" in run.out
+    with open(str(sandbox / "ledger" / "development.jsonl"), "rb") as handle:
+        found = [json.loads(line) for line in handle.read().splitlines()]
+    assert found[-1]["event"] == "ledger_migrated" and found[-1]["actor"] == "carol"
+    assert found[-1]["details"]["reason"] == reason and all("mac" in e for e in found)
+    status = run_playbook("status.yml", sandbox)
+    assert status.rc == 0 and "ledger: seq 3, sha256 %s, verified" % found[-1]["sha256"] in " ".join(status.out.split())

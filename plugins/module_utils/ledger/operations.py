@@ -174,7 +174,7 @@ def operate(ledger, params, check_mode=False):
             out.update(failed=True, msg=str(broken))
         else:
             out["reports_checked"] = ledger.reports_checked
-            out["msg"] = "%s: %d entries, chain, signatures and head intact (anchor seq %d, sha256 %s); %d gate " \
-                         "report files checked" % (where, len(entries), out["anchor"]["seq"], out["anchor"]["sha256"],
+            out["msg"] = "%s: %d entries, chain intact, every entry signed, head matches (anchor seq %d, sha256 " \
+                         "%s); %d gate report files checked" % (where, len(entries), out["anchor"]["seq"], out["anchor"]["sha256"],
                                                    ledger.reports_checked)
     return out
