@@ -122,13 +122,13 @@ class S3Ledger(LedgerBase):
                           % (self.location, MAX_ATTEMPTS))
 
     def _deleted_versions(self, key):
-        """How many versions or delete markers a missing object left (0 without versioning)."""
+        """How many delete markers ``key`` has: a versioned bucket keeps one for each deletion
+        (an unversioned bucket has none, and an object created since we looked is not one)."""
         try:
             answer = self.client.list_object_versions(Bucket=self.bucket, Prefix=key, MaxKeys=10)
         except Exception as exc:  # botocore errors, without importing botocore
             raise LedgerError("s3://%s/%s: list_object_versions failed: %s" % (self.bucket, key, exc))
-        return len([v for v in (answer.get("Versions") or []) + (answer.get("DeleteMarkers") or [])
-                    if v.get("Key") == key])
+        return len([v for v in answer.get("DeleteMarkers") or [] if v.get("Key") == key])
 
     def _load(self):
         head, self.head_etag = self._get(self.head_key)
@@ -136,12 +136,12 @@ class S3Ledger(LedgerBase):
         data, etag = self._get(self.key)
         self.exists = etag is not None
         if self.head is None and self._deleted_versions(self.head_key):
-            raise ChainBroken(None, "the head object %s is gone but the bucket keeps versions of it: it was "
-                                    "deleted; restore its latest version" % self.head_location, line=1,
+            raise ChainBroken(None, "the head object %s was deleted (the bucket keeps its versions); restore "
+                                    "its latest version" % self.head_location, line=1,
                               source=self.location)
         if not self.exists and self.head is None and self._deleted_versions(self.key):
-            raise ChainBroken(None, "the ledger object and its head are gone but the bucket keeps versions of "
-                                    "%s: it was deleted; restore the latest version" % self.key, line=1,
+            raise ChainBroken(None, "the ledger object %s and its head were deleted (the bucket keeps their "
+                                    "versions); restore their latest versions" % self.key, line=1,
                               source=self.location)
         entries, torn = model.parse_lines(data, source=self.location)
         self.torn = torn

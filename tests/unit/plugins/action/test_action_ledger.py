@@ -27,8 +27,9 @@ def test_lock_append_state_verify_unlock_in_the_playbook_directory(action, tmp_p
     state = run(action, operation="state")
     assert state["state"]["phase"] == 1 and state["chain_ok"] is True
     assert state["lock"]["run_id"] == "awx-job-42"
-    verify = run(action, operation="verify")
-    assert verify["msg"].startswith("%s: 1 entries, chain intact, every entry signed, head matches" % (tmp_path / "ledger" / "staging.jsonl"))  # a lock is not an entry
+    verify = run(action, operation="verify")  # a lock is not an entry
+    where = tmp_path / "ledger" / "staging.jsonl"
+    assert verify["msg"].startswith("%s: 1 entries, chain intact, every entry signed, head matches" % where)
     assert verify["anchor"] == {"seq": 1, "sha256": entry["sha256"]} and verify["key_id"].startswith("hmac:")
     assert (tmp_path / "ledger-head" / "staging.head.json").is_file() and (tmp_path / "keys" / "ledger.key").is_file()
     unlock = run(action, operation="unlock", task_vars=awx)
