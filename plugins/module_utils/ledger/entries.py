@@ -149,7 +149,7 @@ def is_signed(entry):
 
 
 MIGRATE_HINT = ("an unsigned ledger (written before entries were MACed) is not trusted: check it, then sign it "
-                "with `ansible-playbook playbooks/ledger_migrate.yml -e environment=<env> -e '{\"reason\": "
+                "with `ansible-playbook playbooks/ledger_migrate.yml -e ledger_environment=<env> -e actor=<name> -e '{\"reason\": "
                 "\"<why>\"}'`, which records who did it")
 
 
