@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
@@ -20,8 +22,9 @@ from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action im
 class ActionModule(ControllerAction):
 
     MODULE = documented
-    NO_LOG = aws.SECRET_KEYS
-    CONDITIONALS = {"required_if": [("operation", "append", ("event",)), ("backend", "s3", ("bucket",))]}
+    NO_LOG = aws.SECRET_KEYS + ("key",)
+    CONDITIONALS = {"required_if": [("operation", "append", ("event",)), ("backend", "s3", ("bucket",))],
+                    "mutually_exclusive": [("key_file", "key", "kms_key_id")]}
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -29,6 +32,9 @@ class ActionModule(ControllerAction):
         args = self.validated_args()
         args["actor"] = args["actor"] or operations.default_actor(task_vars)
         args["run_id"] = args["run_id"] or operations.default_run_id(task_vars)
+        # A lock belongs to the ansible-playbook process (this worker's parent): when that
+        # process is gone from this controller, its lock may be broken.
+        args["pid"] = os.getppid()
         try:
             ledger = operations.open_for(args, self._loader.get_basedir())
             result.update(operations.operate(ledger, args, check_mode=self._play_context.check_mode))

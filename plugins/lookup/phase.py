@@ -14,8 +14,8 @@ description:
   - Returns the current phase (0-5) of each environment given - the highest phase whose
     gate passed and was not rolled back since - derived from the environment's ledger
     (see M(kiro.platform.ledger)). 0 when the ledger is empty or absent.
-  - Fails when a ledger's hash chain does not verify, so a tampered ledger never decides
-    what runs next.
+  - Fails when a ledger does not verify (hash chain, MACs with the ledger key, head), so a
+    tampered ledger never decides what runs next.
 options:
   _terms:
     description: The environments.
@@ -32,12 +32,13 @@ author:
 EXAMPLES = r"""
 - name: Phase 4 needs staging at phase 3
   ansible.builtin.assert:
-    that: lookup('kiro.platform.phase', 'staging', path=playbook_dir ~ '/../ledger') | int >= 3
+    that: lookup('kiro.platform.phase', 'staging', path=playbook_dir ~ '/../ledger', key_file='/etc/kiro-platform/ledger.key') | int >= 3
     fail_msg: staging has not passed phase 3 yet
 
 - name: Where every environment stands, from the team's S3 ledger
   ansible.builtin.debug:
-    msg: "{{ dict(envs | zip(query('kiro.platform.phase', *envs, backend='s3', bucket='example-kiro-ledger'))) }}"
+    msg: "{{ dict(envs | zip(query('kiro.platform.phase', *envs, backend='s3', bucket='example-kiro-ledger',
+                                   kms_key_id='alias/kiro-ledger'))) }}"
   vars:
     envs: [development, staging, production]
 """
@@ -54,28 +55,29 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import KEY_OPTIONS
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.operations import ledger_dir
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.operations import open_for
 
 display = Display()
+
+_OPTIONS = ("backend", "path", "bucket", "prefix", "head_dir", "head_prefix") + KEY_OPTIONS + aws.CONNECTION_KEYS
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        # A str option: Ansible would resolve a relative "path" option against the current directory.
-        path = ledger_dir(self.get_option("path"), self._loader.get_basedir())
-        settings = dict((k, self.get_option(k)) for k in aws.CONNECTION_KEYS)
-        client = None
+        params = dict((k, self.get_option(k)) for k in _OPTIONS)
+        client = kms_client = None
         phases = []
         for environment in terms:
             try:
-                ledger = open_ledger(self.get_option("backend"), environment, path=path,
-                                     bucket=self.get_option("bucket"), prefix=self.get_option("prefix"),
-                                     client=client, **settings)
+                # open_for resolves relative paths against the playbook's directory, not the current one.
+                ledger = open_for(dict(params, environment=environment), self._loader.get_basedir(), client=client,
+                                  kms_client=kms_client)
                 client = getattr(ledger, "client", None)  # one S3 client for every environment
+                kms_client = getattr(ledger.signer, "client", None)
                 phases.append(ledger.state()["phase"])
                 for warning in ledger.warnings:
                     display.warning(warning)

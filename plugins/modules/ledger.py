@@ -18,12 +18,23 @@ description:
     rollbacks, manual overrides, broken locks and incidents. Each entry carries the
     sha256 of the entry before it, so changing, removing or reordering an entry is
     detected, and the current phase is derived from the entries alone.
+  - Every entry is also MACed (HMAC-SHA256) with a key that is not stored with the ledger
+    (O(key_file), O(key) or O(kms_key_id)), so whoever can write the ledger cannot forge an
+    entry; an unsigned or badly signed entry fails verification, naming its seq. Without a
+    key the ledger is refused.
+  - The last seq and sha256 are anchored in a separate, MACed head record (O(head_dir) or
+    O(head_prefix)); a ledger whose tail is shorter than or differs from its head, or that
+    is gone while its head is not, fails verification. RV(anchor) (seq, sha256) is returned
+    so that gate reports and the status page carry it too.
+  - C(verify) also checks each C(gate_passed) entry's C(report_sha256) against its evidence
+    bundle and the JSON report named in C(details.report), when those files are on this
+    controller.
   - O(backend=local) keeps C(<path>/<environment>.jsonl) (one JSON entry per line, mode
     0640 in a 0750 directory) and the run lock C(<path>/<environment>.lock); writers
-    serialise on a file lock.
-  - O(backend=s3) keeps C(<prefix>/<environment>/ledger.jsonl) and C(<prefix>/<environment>/lock.json)
-    in O(bucket), with conditional writes - concurrent appends from several controllers
-    (teams, AWX) all land, in order, with an intact chain.
+    serialise on a file lock. The head is C(<head_dir>/<environment>.head.json).
+  - O(backend=s3) keeps C(<prefix>/<environment>/ledger.jsonl), C(<prefix>/<environment>/lock.json)
+    and C(<prefix>/<environment>/head.json) in O(bucket), with conditional writes - concurrent
+    appends from several controllers (teams, AWX) all land, in order, with an intact chain.
   - Nothing is appended to a ledger whose chain does not verify.
   - While a manual override is active (an C(override_set) not yet cleared), entries that
     claim progress or success (C(started), C(applied), C(gate_passed), C(approved)) are
@@ -37,11 +48,15 @@ options:
         broken, naming the first bad seq; C(state) returns the derived state and fails on a
         broken chain; C(lock) takes the environment's run lock (or extends it for the same
         O(run_id)); C(unlock) releases it.
+      - C(migrate) signs a ledger written before entries were MACed - after verifying its hash
+        chain, only when no entry is signed yet - and appends C(ledger_migrated) naming O(actor)
+        and C(details.reason) (required, a few words). The unsigned original is kept beside it.
+        See C(playbooks/ledger_migrate.yml).
       - One rollout per environment at a time - C(lock) fails while another run holds an
         unexpired lock, and on an expired one unless O(break_lock=true).
     type: str
     required: true
-    choices: [read, append, verify, state, lock, unlock]
+    choices: [read, append, verify, state, lock, unlock, migrate]
   environment:
     description: The environment whose ledger this is (development, staging, production).
     type: str
@@ -57,7 +72,7 @@ options:
         its C(override_set) until an C(override_cleared) with the same incident id.
     type: str
     choices: [started, applied, gate_passed, gate_failed, approved, rolled_back, override_set, override_cleared,
-              lock_broken, incident_opened]
+              lock_broken, incident_opened, ledger_migrated]
   actor:
     description: Who does this (the entry's actor, the lock's holder); default, the AWX user or the controller user.
     type: str
@@ -77,7 +92,11 @@ options:
     type: int
     default: 3600
   break_lock:
-    description: Replace another run's expired lock (recorded in the ledger as C(lock_broken)). An unexpired lock is never broken.
+    description:
+      - Replace another run's expired lock, or an unexpired one whose holder process is gone - it
+        ran on this controller (same host name) and its pid no longer runs, as after a SIGKILL.
+        Recorded in the ledger as C(lock_broken). A lock whose holder runs, or runs on another
+        controller, is never broken before it expires.
     type: bool
     default: false
 attributes:
@@ -92,8 +111,11 @@ attributes:
     description: Runs on the controller.
 notes:
   - A lock records UTC times from the controller's clock; keep controllers in sync (NTP).
-  - Removing the last entries of a ledger leaves a valid chain; keep the S3 bucket versioned
-    (or back the directory up) so that history can be proved.
+  - The head is rewritten after the entry; a run stopped between the two leaves the head one
+    entry behind, which is reported as a warning and moved on by the next append.
+  - Keep the S3 bucket versioned (or back the directories up) - a deleted ledger object is then
+    detected even when its head object was deleted too.
+  - S3 with O(kms_key_id) costs one KMS VerifyMac per entry per run.
 extends_documentation_fragment:
   - kiro.platform.ledger
   - kiro.platform.aws
@@ -106,6 +128,7 @@ EXAMPLES = r"""
   kiro.platform.ledger:
     operation: lock
     environment: staging
+    key_file: /etc/kiro-platform/ledger.key
     ttl: 7200
 
 - name: Record the gate verdict with its evidence
@@ -147,6 +170,15 @@ EXAMPLES = r"""
   kiro.platform.ledger:
     operation: unlock
     environment: staging
+
+- name: Sign a ledger written before entries were MACed (playbooks/ledger_migrate.yml does this)
+  kiro.platform.ledger:
+    operation: migrate
+    environment: staging
+    key_file: /etc/kiro-platform/ledger.key
+    actor: alice
+    details:
+      reason: signing the ledger written by release 0.1
 """
 
 RETURN = r"""
@@ -185,6 +217,27 @@ state:
     override: {active: false, incident_id: null, reason: null, actor: null, ts: null, expires: null, incidents: []}
     last_event: {event: rolled_back, phase: 3, ts: "2025-03-02T08:00:00.000Z", actor: alice}
     entries: 4
+anchor:
+  description: The ledger's position - C(seq) and C(sha256) of its last entry (0 and 64 zeros when empty).
+  returned: always
+  type: dict
+  sample: {seq: 4, sha256: 9f2b5c0e4d6a8b1c3e5f7a9b0c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d}
+key_id:
+  description: The key the entries are checked with (C(hmac:<fingerprint>), which does not reveal the key, or the KMS key id).
+  returned: always
+  type: str
+reports_checked:
+  description: How many gate report and evidence files C(verify) checked against their C(gate_passed) entries.
+  returned: when operation is verify and the ledger verifies
+  type: int
+override_active:
+  description: True when an append was refused because a manual override is active.
+  returned: when an append is refused under an override
+  type: bool
+incident_id:
+  description: The incident whose override refused the append.
+  returned: when an append is refused under an override
+  type: str
 chain_ok:
   description: Whether the hash chain verifies.
   returned: always
@@ -196,8 +249,8 @@ bad_seq:
 entry:
   description:
     - The appended entry - seq, ts, environment, phase, event, actor, run_id, details,
-      report_sha256, prev_sha256, sha256. In check mode, the entry that would be appended.
-  returned: when operation is append
+      report_sha256, prev_sha256, sha256, mac. In check mode, the entry that would be appended.
+  returned: when operation is append or migrate
   type: dict
 entries:
   description: Every entry, oldest first.
@@ -206,8 +259,9 @@ entries:
   elements: dict
 lock:
   description:
-    - For C(lock), the lock - run_id, holder, acquired, expires, status (acquired, extended,
-      broken) and previous (the stale lock broken). For C(unlock), the lock removed, or null.
+    - For C(lock), the lock - run_id, holder, acquired, expires, host and pid (of the holder's
+      ansible-playbook process), status (acquired, extended, broken) and previous (the lock
+      broken). For C(unlock), the lock removed, or null.
   returned: when operation is lock or unlock
   type: dict
 location:

@@ -12,7 +12,7 @@ from conftest import ROOT, ansible_env
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from fixtures.ledger_helpers import tamper_line  # noqa: E402
+from fixtures.ledger_helpers import KEY_TEXT, signing_key, tamper_line  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
@@ -22,6 +22,8 @@ HEADER = """\
 - hosts: localhost
   connection: local
   gather_facts: false
+  module_defaults:
+    kiro.platform.ledger: {key: "{{ ledger_key }}"}
   tasks:
 """
 
@@ -31,7 +33,7 @@ def play(tmp_path, tasks, *extra):
     playbook = tmp_path / "ledger.yml"
     playbook.write_text(HEADER + textwrap.indent(textwrap.dedent(tasks), "    "))
     cmd = [PLAYBOOK, str(playbook), "-e", "ansible_python_interpreter=%s" % os.path.join(ROOT, ".venv", "bin", "python")]
-    cmd.extend(extra)
+    cmd.extend(["-e", "ledger_key=%s" % KEY_TEXT] + list(extra))
     proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env({"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")}),
                           capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
@@ -117,26 +119,26 @@ def test_append_state_verify_lookup_and_lock_from_a_playbook(tmp_path, moto):
               - released is changed and released.lock.run_id == taken.run_id
               - released_again is not changed and released_again.lock is none
               - dry_lock is changed and dry_lock.lock.status == 'would be acquired'
-              - lookup('kiro.platform.phase', 'staging') == 2
-              - query('kiro.platform.phase', 'staging', 'development') == [2, 0]
+              - lookup('kiro.platform.phase', 'staging', key=ledger_key) == 2
+              - query('kiro.platform.phase', 'staging', 'development', key=ledger_key) == [2, 0]
               - s3_append.entry.seq == 1 and s3_append.location is search('/kiro-ledger/production/ledger.jsonl')
-              - lookup('kiro.platform.phase', 'production', backend='s3', bucket=bucket, endpoint_url=endpoint,
+              - lookup('kiro.platform.phase', 'production', backend='s3', bucket=bucket, key=ledger_key, endpoint_url=endpoint,
                        region='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing') == 1
     """, "-e", "bucket=%s" % bucket, "-e", "endpoint=%s" % moto.url)
     assert rc == 0, out
     # The relative default path resolved against the playbook's directory.
-    ledger = LocalLedger(str(tmp_path / "ledger"), "staging")
+    ledger = LocalLedger(str(tmp_path / "ledger"), "staging", signing_key())
     entries = ledger.read()
     assert [e["event"] for e in entries] == ["gate_passed", "gate_passed", "override_set"]
     assert model.verify(entries) is None and ledger.current_lock() is None
 
 
 def test_a_tampered_ledger_fails_verify_and_state_naming_the_seq(tmp_path):
-    ledger = LocalLedger(str(tmp_path / "ledger"), "production")
+    ledger = LocalLedger(str(tmp_path / "ledger"), "production", signing_key())
     for phase in (1, 2, 3):
         ledger.append(phase, "gate_passed", "alice", "run-%d" % phase)
     tamper_line(ledger.path, 2, phase=4)
-    LocalLedger(str(tmp_path / "ledger"), "staging").lock("run-carol", "carol", 600)
+    LocalLedger(str(tmp_path / "ledger"), "staging", signing_key()).lock("run-carol", "carol", 600)
     rc, out = play(tmp_path, """
         - kiro.platform.ledger: {operation: verify, environment: production}
           register: vf
@@ -162,3 +164,76 @@ def test_a_tampered_ledger_fails_verify_and_state_naming_the_seq(tmp_path):
     assert "ok=4" in out and "failed=1" in out, out
     assert len(ledger.read()) == 3
     assert json.load(open(ledger.lock_path.replace("production", "staging")))["holder"] == "carol"
+
+
+def test_a_sigkilled_ansible_playbook_leaves_a_lock_that_break_lock_breaks(tmp_path):
+    """The lock records the ansible-playbook process; once it is SIGKILLed, break_lock=true
+    breaks the unexpired lock (recorded as lock_broken). Before that, it refuses."""
+    import signal
+    import time
+
+    holder = tmp_path / "holder.yml"
+    holder.write_text(HEADER + textwrap.indent(textwrap.dedent("""
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: alice, run_id: run-killed, ttl: 3600}
+        - ansible.builtin.pause: {seconds: 120}
+    """), "    "))
+    cmd = [PLAYBOOK, str(holder), "-e", "ledger_key=%s" % KEY_TEXT]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=ansible_env({"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")}),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ledger = LocalLedger(str(tmp_path / "ledger"), "staging", signing_key())
+    deadline = time.time() + 60
+    while ledger.current_lock() is None and time.time() < deadline:
+        time.sleep(0.1)
+    try:
+        lock = ledger.current_lock()
+        assert lock["pid"] == process.pid and lock["host"] and lock["run_id"] == "run-killed"
+        rc, out = play(tmp_path, """
+            - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob, break_lock: true}
+        """)
+        assert rc != 0 and "must wait" in out and "break_lock=true only breaks" in " ".join(out.split()), out
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    rc, out = play(tmp_path, """
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob}
+          register: refused
+          ignore_errors: true
+        - kiro.platform.ledger: {operation: lock, environment: staging, actor: bob, break_lock: true}
+          register: broken
+        - ansible.builtin.assert:
+            that:
+              - refused is failed and refused.msg is search('no longer runs on this controller')
+              - broken.lock.status == 'broken' and broken.lock.previous.run_id == 'run-killed'
+        - kiro.platform.ledger: {operation: unlock, environment: staging}
+    """)
+    assert rc == 0, out
+    last = ledger.read()[-1]
+    assert last["event"] == "lock_broken" and last["details"]["why"] == "holder process gone"
+    assert last["details"]["pid"] == process.pid and last["actor"] == "bob"
+
+
+def test_the_migrate_playbook_signs_an_unsigned_ledger_and_records_who(tmp_path):
+    from conftest import run_playbook
+    sandbox = tmp_path / "sandbox"
+    os.makedirs(str(sandbox / "ledger"))
+    prev, lines = None, []
+    for n in range(2):
+        prev = model.new_entry(prev, "development", 1, "gate_passed" if n else "applied", "alice", "old-%d" % n)
+        lines.append(model.to_line(prev))
+    (sandbox / "ledger" / "development.jsonl").write_bytes(b"".join(lines))
+    refused = run_playbook("status.yml", sandbox)
+    assert refused.rc == 0 and "DOES NOT VERIFY (seq 1)" in " ".join(refused.out.split())
+    short = run_playbook("ledger_migrate.yml", sandbox, "-e", "ledger_environment=development", "-e", "actor=carol",
+                         "-e", "reason=signing")
+    assert short.rc != 0 and "nothing was changed" in short.out
+    reason = "signing the ledger written by release 0.1"
+    run = run_playbook("ledger_migrate.yml", sandbox, "-e", "ledger_environment=development", "-e", "actor=carol",
+                       "-e", json.dumps({"reason": reason}))
+    assert run.rc == 0, run.out + run.err
+    assert "signed 2 entries" in run.out and "ledger_migrated by carol" in run.out
+    with open(str(sandbox / "ledger" / "development.jsonl"), "rb") as handle:
+        found = [json.loads(line) for line in handle.read().splitlines()]
+    assert found[-1]["event"] == "ledger_migrated" and found[-1]["actor"] == "carol"
+    assert found[-1]["details"]["reason"] == reason and all("mac" in e for e in found)
+    status = run_playbook("status.yml", sandbox)
+    assert status.rc == 0 and "ledger: seq 3, sha256 %s, verified" % found[-1]["sha256"] in " ".join(status.out.split())

@@ -31,6 +31,7 @@ from fixtures.ledger_helpers import tamper_line  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.signing import load_key_file  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive  # noqa: E402
 
 FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "files")
@@ -60,6 +61,12 @@ def text(run):
 
 def ledger_dir(sandbox):
     return os.path.join(str(sandbox), "ledger")
+
+
+def sandbox_ledger(sandbox, environment):
+    """The sandbox's ledger with the key and head the local inventory configures."""
+    key = load_key_file(os.path.join(str(sandbox), "keys", "ledger.key"), create=True)
+    return LocalLedger(ledger_dir(sandbox), environment, key, head_dir=os.path.join(str(sandbox), "ledger-head"))
 
 
 def entries(sandbox, environment):
@@ -107,6 +114,8 @@ def clone(template, tmp_path):
 def fresh(tmp_path):
     path = tmp_path / "sandbox"
     path.mkdir()
+    # The sandbox's ledger key, as its setup makes it (a refused run must not be the one to).
+    load_key_file(str(path / "keys" / "ledger.key"), create=True)
     return path
 
 
@@ -294,11 +303,12 @@ def test_approved_phase4_records_the_approver(walk):
 @pytest.mark.parametrize("phase", ["9", "0"])
 def test_unknown_phase_is_refused(tmp_path, phase):
     sandbox = fresh(tmp_path)
+    before = tree(str(sandbox), skip=())
     run = run_playbook("rollout.yml", sandbox, "-e", "rollout_phase=%s" % phase)
     assert run.rc != 0
     assert "unknown phase %s: the rollout has phases 1 to 5" % phase in text(run)
     assert run.hosts_recap() == {}
-    assert os.listdir(str(sandbox)) == [], "a refused run wrote something"
+    assert tree(str(sandbox), skip=()) == before, "a refused run wrote something"
 
 
 # --- 5. one run per environment -------------------------------------------------
@@ -644,7 +654,7 @@ def test_a_manual_override_stops_the_phase_playbooks(phase1, tmp_path):
 
 def test_the_playbook_the_override_refusal_names_clears_it(tmp_path):
     sandbox = fresh(tmp_path)
-    LocalLedger(ledger_dir(sandbox), "development").append(
+    sandbox_ledger(sandbox, "development").append(
         0, "override_set", "oncall", "incident-run",
         details={"incident_id": "INC-7731", "reason": "agents deleting pods"})
     run = run_playbook("clear_override.yml", sandbox, "-e", "incident_id=INC-7731", "-e", "approver=alice",

@@ -8,6 +8,11 @@ without the ``sha256`` key, and ``prev_sha256`` is the ``sha256`` of the entry b
 (64 zeros for the first). Changing, removing or reordering any entry therefore breaks
 the chain at the first entry concerned. Backends store one entry per line (JSON Lines).
 
+The chain alone proves nothing against someone who can write the file: they can rehash.
+So every entry also carries ``mac`` (see signing.py), made over its ``sha256`` with a key
+not stored with the ledger, and the backends anchor the last seq and sha256 in a separate
+head record (anchor.py), so a removed tail or a deleted ledger shows.
+
 Pure Python: the backends, the action plugin and the lookup all build on this.
 """
 
@@ -19,19 +24,26 @@ import collections
 import datetime
 import hashlib
 import json
+import os
 import re
+import socket
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
 EVENTS = ("started", "applied", "gate_passed", "gate_failed", "approved", "rolled_back", "override_set",
-          "override_cleared", "lock_broken", "incident_opened")
+          "override_cleared", "lock_broken", "incident_opened", "ledger_migrated")
 MIN_PHASE = 0
 MAX_PHASE = 5
 GENESIS = "0" * 64
 FIELDS = ("seq", "ts", "environment", "phase", "event", "actor", "run_id", "details", "report_sha256",
           "prev_sha256", "sha256")
+# The MAC is not part of what is hashed: signing a legacy chain (migration) keeps every sha256.
+MAC_FIELD = "mac"
 LOCK_FIELDS = ("run_id", "holder", "acquired", "expires")
+# Where the holder runs, so a lock left by a killed run can be told from a live one.
+LOCK_PROCESS_FIELDS = ("host", "pid")
+ENTRY_MAC_CONTEXT = b"kiro.platform ledger entry v1\n"
 # Events that claim progress or success. While an override is active none may be recorded:
 # a run that lost the race against the kill switch must not leave a line saying it won.
 # The others record the emergency itself, a failure, a step back or a broken lock.
@@ -115,9 +127,48 @@ def canonical(value):
 
 
 def digest(entry):
-    """sha256 of ``entry`` without its own ``sha256`` key."""
-    body = dict((k, v) for k, v in entry.items() if k != "sha256")
+    """sha256 of ``entry`` without its own ``sha256`` and ``mac`` keys."""
+    body = dict((k, v) for k, v in entry.items() if k not in ("sha256", MAC_FIELD))
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def mac_message(entry):
+    """What an entry's MAC covers: its sha256, which covers every other field and the entry before."""
+    return ENTRY_MAC_CONTEXT + entry["sha256"].encode("ascii")
+
+
+def sign(entry, signer):
+    """``entry`` with its ``mac`` (a copy)."""
+    signed = dict(entry)
+    signed[MAC_FIELD] = {"scheme": signer.scheme, "key_id": signer.key_id, "value": signer.mac(mac_message(entry))}
+    return signed
+
+
+def is_signed(entry):
+    return isinstance(entry, dict) and MAC_FIELD in entry
+
+
+MIGRATE_HINT = ("an unsigned ledger (written before entries were MACed) is not trusted: check it, then sign it "
+                "with `ansible-playbook playbooks/ledger_migrate.yml -e ledger_environment=<env> -e actor=<name> -e '{\"reason\": "
+                "\"<why>\"}'`, which records who did it")
+
+
+def check_mac(entry, signer, source=None, legacy=False):
+    """None when ``entry``'s MAC was made with ``signer``'s key, else the ChainBroken naming its seq."""
+    seq = entry.get("seq")
+    mac = entry.get(MAC_FIELD)
+    if mac is None:
+        if legacy:
+            return ChainBroken(seq, "the ledger is not signed; " + MIGRATE_HINT, source=source)
+        return ChainBroken(seq, "entry is not signed (no mac): it was not written by a holder of the ledger key",
+                           source=source)
+    if not isinstance(mac, dict) or set(mac) != {"scheme", "key_id", "value"}:
+        return ChainBroken(seq, "malformed mac", source=source)
+    if mac["scheme"] != signer.scheme or not signer.valid(mac_message(entry), mac["value"]):
+        return ChainBroken(seq, "bad signature: the mac (%s, key %s) does not match with the configured key "
+                                "(%s, key %s); the entry was forged or written with another key"
+                           % (mac["scheme"], mac["key_id"], signer.scheme, signer.key_id), source=source)
+    return None
 
 
 def to_line(entry):
@@ -190,19 +241,21 @@ def new_entry(prev, environment, phase, event, actor, run_id, details=None, repo
     return entry
 
 
-def verify(entries, source=None, environment=None):
+def verify(entries, source=None, environment=None, signer=None):
     """None when the chain is intact, else a ChainBroken naming the first bad seq and why.
 
     ``environment``, when given, must be the environment of every entry (a ledger copied
-    over another environment's file is caught here).
+    over another environment's file is caught here). ``signer``, when given, must have made
+    every entry's MAC; a ledger with no MAC at all is named as one to migrate.
     """
+    legacy = not any(is_signed(entry) for entry in entries)
     prev_sha = GENESIS
     for index, entry in enumerate(entries):
         expected = index + 1
         if not isinstance(entry, dict):
             return ChainBroken(expected, "entry is not a JSON object", source=source)
         seq = entry.get("seq", expected)
-        keys = set(entry)
+        keys = set(entry) - {MAC_FIELD}
         if keys != set(FIELDS):
             missing = sorted(set(FIELDS) - keys)
             extra = sorted(keys - set(FIELDS))
@@ -220,13 +273,17 @@ def verify(entries, source=None, environment=None):
         if environment is not None and entry["environment"] != environment:
             return ChainBroken(seq, "entry belongs to environment %r, not %r" % (entry["environment"], environment),
                                source=source)
+        if signer is not None:
+            bad = check_mac(entry, signer, source=source, legacy=legacy)
+            if bad is not None:
+                return bad
         prev_sha = entry["sha256"]
     return None
 
 
-def check(entries, source=None, environment=None):
+def check(entries, source=None, environment=None, signer=None):
     """Raise the ChainBroken of :func:`verify`, if any."""
-    broken = verify(entries, source=source, environment=environment)
+    broken = verify(entries, source=source, environment=environment, signer=signer)
     if broken is not None:
         raise broken
 
@@ -270,7 +327,7 @@ def torn_warning(torn, source):
 
 # --- locks --------------------------------------------------------------------
 
-def lock_record(run_id, holder, ttl_seconds, now=None, acquired=None):
+def lock_record(run_id, holder, ttl_seconds, now=None, acquired=None, host=None, pid=None):
     if not isinstance(run_id, str) or not run_id.strip():
         raise LedgerError("run_id: a lock needs the id of the run that holds it")
     if not isinstance(holder, str) or not holder.strip():
@@ -283,6 +340,8 @@ def lock_record(run_id, holder, ttl_seconds, now=None, acquired=None):
         "holder": holder,
         "acquired": acquired or clock.iso(moment),
         "expires": clock.iso(moment + datetime.timedelta(seconds=ttl_seconds)),
+        "host": host if host is not None else socket.gethostname(),
+        "pid": pid if pid is not None else os.getpid(),
     }
 
 
@@ -293,32 +352,88 @@ def parse_lock(data, source):
         if not isinstance(record, dict) or any(not isinstance(record.get(k), str) for k in LOCK_FIELDS):
             raise ValueError("not a lock record")
         parse_ts(record["expires"])
-        return dict((k, record[k]) for k in LOCK_FIELDS)
+        parsed = dict((k, record[k]) for k in LOCK_FIELDS)
+        host, pid = record.get("host"), record.get("pid")
+        # Locks written before host and pid were recorded have neither: their holder cannot be checked.
+        parsed["host"] = host if isinstance(host, str) else None
+        parsed["pid"] = pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None
+        return parsed
     except (ValueError, LedgerError):
         return {"run_id": "(unreadable %s)" % source, "holder": "(unknown)", "acquired": clock.iso(0),
-                "expires": clock.iso(0)}
+                "expires": clock.iso(0), "host": None, "pid": None}
 
 
-def decide_lock(existing, environment, run_id, break_lock=False, now=None):
-    """What taking the lock means now: ``acquire``, ``extend`` or ``break``; raises LockHeld otherwise."""
+def process_alive(pid):
+    """Whether ``pid`` runs on this machine (a zombie, killed but not yet reaped, is not running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (IOError, OSError, IndexError):
+        return True
+
+
+def holder_gone(existing, hostname=None):
+    """True only when the lock's holder ran on this controller and its process no longer runs."""
+    host, pid = existing.get("host"), existing.get("pid")
+    if not host or not pid:
+        return False
+    return host == (hostname or socket.gethostname()) and not process_alive(pid)
+
+
+def _holder(existing):
+    return "%s (run %s)" % (existing["holder"], existing["run_id"])
+
+
+def _process(existing):
+    if existing.get("host") and existing.get("pid"):
+        return " (process %s on %s)" % (existing["pid"], existing["host"])
+    return ""
+
+
+def decide_lock(existing, environment, run_id, break_lock=False, now=None, hostname=None):
+    """What taking the lock means now: ``acquire``, ``extend`` or ``break``; raises LockHeld otherwise.
+
+    An unexpired lock is broken only when its holder is provably gone: it ran on this
+    controller and its process no longer runs (a run killed with SIGKILL never unlocks).
+    """
     if existing is None:
         return "acquire"
     if existing["run_id"] == run_id:
         return "extend"
     moment = _moment(now)
+    details = dict(holder=existing["holder"], run_id=existing["run_id"], expires=existing["expires"])
     if parse_ts(existing["expires"]) > moment:
+        if holder_gone(existing, hostname):
+            if break_lock:
+                return "break"
+            raise LockHeld(
+                "environment %s is locked by %s until %s, but its process%s no longer runs on this controller "
+                "(the run was killed): break the lock with -e break_lock=true (recorded in the ledger as lock_broken)"
+                % (environment, _holder(existing), existing["expires"], _process(existing)), stale=True, **details)
         raise LockHeld(
-            "environment %s is locked by %s (run %s) until %s: one rollout per environment at a time, so a second "
-            "run must wait until that run finishes and unlocks it, or the lock expires"
-            % (environment, existing["holder"], existing["run_id"], existing["expires"]),
-            holder=existing["holder"], run_id=existing["run_id"], expires=existing["expires"])
+            "environment %s is locked by %s until %s: one rollout per environment at a time, so a second "
+            "run must wait until that run finishes and unlocks it, or the lock expires%s%s"
+            % (environment, _holder(existing), existing["expires"], _process(existing),
+               "; break_lock=true only breaks a lock whose holder process is gone, and this one is running or on "
+               "another controller" if break_lock else ""), **details)
     if not break_lock:
         raise LockHeld(
-            "environment %s has a stale lock held by %s (run %s) that expired at %s; make sure that run is no longer "
+            "environment %s has a stale lock held by %s that expired at %s; make sure that run is no longer "
             "going, then break the lock with -e break_lock=true (recorded in the ledger as lock_broken)"
-            % (environment, existing["holder"], existing["run_id"], existing["expires"]),
-            holder=existing["holder"], run_id=existing["run_id"], expires=existing["expires"], stale=True)
+            % (environment, _holder(existing), existing["expires"]), stale=True, **details)
     return "break"
+
+
+def broken_details(existing, now=None):
+    """What a lock_broken entry records: the lock broken and why it could be."""
+    expired = parse_ts(existing["expires"]) <= _moment(now)
+    return dict(existing, why="expired" if expired else "holder process gone")
 
 
 def check_unlock(existing, environment, run_id):

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The local ledger backend: ``<directory>/<environment>.jsonl`` and ``<environment>.lock``.
+"""The local ledger backend: ``<directory>/<environment>.jsonl`` and ``<environment>.lock``,
+anchored by ``<head_dir>/<environment>.head.json`` (by default ``<directory>-head``, a
+sibling directory; put it where the ledger's writers cannot rewrite it unseen).
 
 Writers serialise on an exclusive flock of ``<environment>.jsonl.flock`` (readers take
 it shared), read the last entry, and append the new line with one ``os.write`` on an
 O_APPEND descriptor followed by fsync: a crash leaves the whole line or nothing, except
 on a torn write (full disk, power loss), which the next read reports and the next
-append moves aside.
+append moves aside. The head is rewritten (atomically) after each append, under the same
+flock.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,25 +25,29 @@ import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import atomic_write, read_bytes
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import anchor as anchor_mod
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.base import LedgerBase
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
 
 DIR_MODE = 0o750
 FILE_MODE = 0o640
 
 
-class LocalLedger:
+class LocalLedger(LedgerBase):
 
-    def __init__(self, directory, environment):
-        self.environment = model.check_environment(environment)
+    def __init__(self, directory, environment, signer, head_dir=None):
+        LedgerBase.__init__(self, environment, signer)
         self.directory = os.path.abspath(directory)
         self.path = os.path.join(self.directory, "%s.jsonl" % environment)
         self.flock_path = self.path + ".flock"
         self.lock_path = os.path.join(self.directory, "%s.lock" % environment)
+        self.head_dir = os.path.abspath(head_dir) if head_dir else self.directory.rstrip(os.sep) + "-head"
+        if self.head_dir == self.directory:
+            raise LedgerError("head_dir: the head must be kept apart from the ledger, not in %s" % self.directory)
+        self.head_path = os.path.join(self.head_dir, "%s.head.json" % environment)
         self.location = self.path
-        self.torn = None
-        self.warnings = []
+        self.head_location = self.head_path
 
     # --- files ----------------------------------------------------------------
 
@@ -71,7 +78,11 @@ class LocalLedger:
             os.close(fd)
 
     def _load(self):
-        data = read_bytes(self.path) or b""
+        data = read_bytes(self.path)
+        self.exists = data is not None
+        data = data or b""
+        head = read_bytes(self.head_path)
+        self.head = None if head is None else anchor_mod.parse_head(head, self.head_path)
         entries, torn = model.parse_lines(data, source=self.path)
         self.torn = torn
         self.warnings = [model.torn_warning(torn, self.path)] if torn else []
@@ -130,35 +141,40 @@ class LocalLedger:
         with self._flock(exclusive=False):
             return self._load()[1]
 
-    def verify(self):
-        """None when the chain is intact, else the ChainBroken naming the first bad seq."""
-        return model.verify(self.read(), source=self.path, environment=self.environment)
-
-    def state(self):
-        """The derived state; raises ChainBroken when the ledger does not verify."""
-        entries = self.read()
-        model.check(entries, source=self.path, environment=self.environment)
-        return derive(entries, self.environment)
-
     def append(self, phase, event, actor, run_id, details=None, report_sha256=None, now=None):
-        """Append one entry and return it; refused (ChainBroken) when the ledger does not verify."""
+        """Append one signed entry and return it; refused (ChainBroken) when the ledger does not verify."""
         with self._flock(exclusive=True):
             return self._append_locked(phase, event, actor, run_id, details, report_sha256, now)
 
+    def _write_head(self, entry):
+        if not os.path.isdir(self.head_dir):
+            os.makedirs(self.head_dir, DIR_MODE, exist_ok=True)
+            os.chmod(self.head_dir, DIR_MODE)
+        atomic_write(self.head_path, anchor_mod.head_bytes(anchor_mod.head_record(entry, self.signer)), FILE_MODE)
+
     def _append_locked(self, phase, event, actor, run_id, details, report_sha256, now):
         data, entries, torn = self._load()
-        model.check(entries, source=self.path, environment=self.environment)
-        refuse_under_override(entries, event, self.environment)
-        if phase is None:
-            phase = derive(entries)["phase"]
-        entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,
-                                details=details, report_sha256=report_sha256, now=now)
+        entry = self._next(entries, phase, event, actor, run_id, details, report_sha256, now)
         if torn:
             data = self._set_torn_tail_aside(data, torn)
         # A last line someone saved without its newline must not be glued to ours.
         prefix = b"\n" if data and not data.endswith(b"\n") else b""
         self._write_line(prefix + model.to_line(entry))
+        self._write_head(entry)
         return entry
+
+    def migrate(self, actor, run_id, reason, now=None):
+        """Sign an unsigned (legacy) ledger after verifying its chain; records ledger_migrated."""
+        with self._flock(exclusive=True):
+            data, entries, torn = self._load()
+            if torn:
+                raise LedgerError(model.torn_warning(torn, self.path) + "; repair it before migrating")
+            migrated, entry = self.plan_migration(entries, actor, run_id, reason, now)
+            # The old bytes are kept beside it: the migration is a rewrite, and the ledger is evidence.
+            atomic_write("%s.unsigned-%s" % (self.path, clock.compact(precise=True)), data, FILE_MODE)
+            atomic_write(self.path, b"".join(model.to_line(e) for e in migrated), FILE_MODE)
+            self._write_head(entry)
+            return entry
 
     # --- the run lock ---------------------------------------------------------
 
@@ -180,23 +196,26 @@ class LocalLedger:
         finally:
             os.close(fd)
 
-    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None):
+    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None, host=None, pid=None):
         """Take (or, for the same run_id, extend) the environment's run lock.
 
-        Returns the lock record with ``status`` (acquired, extended, broken) and ``previous``
-        (the lock that was broken). Raises LockHeld when another run holds it.
+        ``host`` and ``pid`` name the holder's process (default: this one), so that a lock
+        left by a killed run can be broken. Returns the lock record with ``status``
+        (acquired, extended, broken) and ``previous`` (the lock that was broken). Raises
+        LockHeld when another run holds it.
         """
         with self._flock(exclusive=True):
             existing = self.current_lock()
             action = model.decide_lock(existing, self.environment, run_id, break_lock=break_lock, now=now)
-            record = model.lock_record(run_id, holder, ttl_seconds, now=now,
+            record = model.lock_record(run_id, holder, ttl_seconds, now=now, host=host, pid=pid,
                                        acquired=existing["acquired"] if action == "extend" else None)
             if action == "acquire":
                 self._create_lock(record)
             else:
                 if action == "break":
                     # Recorded first: a lock is never broken without the ledger saying so.
-                    self._append_locked(None, "lock_broken", holder, run_id, dict(existing), None, now)
+                    self._append_locked(None, "lock_broken", holder, run_id, model.broken_details(existing, now), None,
+                                        now)
                 atomic_write(self.lock_path, json.dumps(record, sort_keys=True).encode("utf-8") + b"\n", FILE_MODE)
         return dict(record, status={"acquire": "acquired", "extend": "extended", "break": "broken"}[action],
                     previous=existing if action == "break" else None)

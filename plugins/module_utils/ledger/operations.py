@@ -2,7 +2,7 @@
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The operations of the kiro.platform.ledger action on one environment's ledger: read, append,
-verify, state, lock, unlock, each with its check mode; and where a task's ledger is."""
+verify, state, lock, unlock, migrate, each with its check mode; and where a task's ledger is."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,11 +14,12 @@ import socket
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.anchor import anchor
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import KEY_OPTIONS, open_ledger
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LockHeld, OverrideActive
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
 
-OPERATIONS = ("read", "append", "verify", "state", "lock", "unlock")
+OPERATIONS = ("read", "append", "verify", "state", "lock", "unlock", "migrate")
 _LOCK_STATUS = {"acquire": "acquired", "extend": "extended", "break": "broken"}
 
 
@@ -43,14 +44,19 @@ def default_run_id(variables):
     return "%s@%s:%d" % (getpass.getuser(), socket.gethostname(), os.getppid())
 
 
-def open_for(params, base_dir):
-    """The ledger that ``params`` (the action's validated options) name."""
+def open_for(params, base_dir, client=None, kms_client=None):
+    """The ledger that ``params`` (the action's or the lookup's options) name."""
     path = params["path"]
     if params["backend"] == "local":
         path = ledger_dir(path, base_dir)
     settings = dict((key, params.get(key)) for key in aws.CONNECTION_KEYS)
+    keys = dict((key, params.get(key)) for key in KEY_OPTIONS)
+    if keys.get("key_file"):
+        keys["key_file"] = ledger_dir(keys["key_file"], base_dir)
+    head_dir = ledger_dir(params["head_dir"], base_dir) if params.get("head_dir") else None
     return open_ledger(params["backend"], params["environment"], path=path, bucket=params["bucket"],
-                       prefix=params["prefix"], **settings)
+                       prefix=params["prefix"], client=client, kms_client=kms_client, head_dir=head_dir,
+                       head_prefix=params.get("head_prefix"), **dict(keys, **settings))
 
 
 def error_result(exc):
@@ -68,13 +74,8 @@ def error_result(exc):
 def _append(ledger, params, check_mode, out):
     where = ledger.location
     if check_mode:
-        current = ledger.read()
-        model.check(current, source=where, environment=params["environment"])
-        refuse_under_override(current, params["event"], params["environment"])
-        phase = params["phase"] if params["phase"] is not None else derive(current)["phase"]
-        entry = model.new_entry(current[-1] if current else None, params["environment"], phase, params["event"],
-                                params["actor"], params["run_id"], details=params["details"],
-                                report_sha256=params["report_sha256"])
+        current, entry = ledger.preview(params["phase"], params["event"], params["actor"], params["run_id"],
+                                        details=params["details"], report_sha256=params["report_sha256"])
         entries = current + [entry]
         out["msg"] = "check mode: would append seq %d (%s) to %s" % (entry["seq"], entry["event"], where)
     else:
@@ -90,16 +91,36 @@ def _lock(ledger, params, check_mode, out):
     if check_mode:
         existing = ledger.current_lock()
         action = model.decide_lock(existing, params["environment"], params["run_id"], break_lock=params["break_lock"])
-        lock = dict(model.lock_record(params["run_id"], params["actor"], params["ttl"]),
+        lock = dict(model.lock_record(params["run_id"], params["actor"], params["ttl"], pid=params.get("pid")),
                     status="would be %s" % _LOCK_STATUS[action], previous=existing if action == "break" else None)
     else:
-        lock = ledger.lock(params["run_id"], params["actor"], params["ttl"], break_lock=params["break_lock"])
+        lock = ledger.lock(params["run_id"], params["actor"], params["ttl"], break_lock=params["break_lock"],
+                           pid=params.get("pid"))
     entries = ledger.read()
     out.update(changed=True, lock=lock, msg="%s: lock %s by %s (run %s) until %s" % (
         params["environment"], lock["status"], lock["holder"], lock["run_id"], lock["expires"]))
     if lock["previous"]:
-        out["warnings"] = ["broke the stale lock of %s (run %s, expired %s); recorded as lock_broken" % (
-            lock["previous"]["holder"], lock["previous"]["run_id"], lock["previous"]["expires"])]
+        out["warnings"] = ["broke the lock of %s (run %s on %s, pid %s, expires %s: %s); recorded as lock_broken" % (
+            lock["previous"]["holder"], lock["previous"]["run_id"], lock["previous"].get("host"),
+            lock["previous"].get("pid"), lock["previous"]["expires"],
+            model.broken_details(lock["previous"])["why"])]
+    return entries
+
+
+def _migrate(ledger, params, check_mode, out):
+    reason = (params.get("details") or {}).get("reason")
+    if check_mode:
+        entries = ledger.read()
+        migrated, entry = ledger.plan_migration(entries, params["actor"], params["run_id"], reason, None)
+        out["msg"] = "check mode: would sign %d entries of %s and append seq %d (ledger_migrated)" % (
+            len(entries), ledger.location, entry["seq"])
+        entries = migrated
+    else:
+        entry = ledger.migrate(params["actor"], params["run_id"], reason)
+        entries = ledger.read()
+        out["msg"] = "signed %d entries of %s with key %s and appended seq %d (ledger_migrated by %s)" % (
+            entry["seq"] - 1, ledger.location, ledger.signer.key_id, entry["seq"], entry["actor"])
+    out.update(changed=True, entry=entry)
     return entries
 
 
@@ -119,24 +140,29 @@ def _unlock(ledger, params, check_mode, out):
     return entries
 
 
-_CHANGES = {"append": _append, "lock": _lock, "unlock": _unlock}
+_CHANGES = {"append": _append, "lock": _lock, "unlock": _unlock, "migrate": _migrate}
 
 
 def operate(ledger, params, check_mode=False):
     """Run ``params["operation"]`` on ``ledger``; the action's result. Raises LedgerError.
 
     ``params`` are the action's options with ``actor`` and ``run_id`` set. Every operation
-    reports the chain's verdict and the derived state; ``state`` raises on a broken chain,
-    ``verify`` reports it as a failure.
+    reports the chain's verdict (hash chain, MACs, head; ``verify`` also checks the gate
+    evidence), the anchor (seq, sha256 of the last entry) and the derived state; ``state``
+    raises on a ledger that does not verify, ``verify`` reports it as a failure.
     """
     operation = params["operation"]
     where = ledger.location
     out = {"changed": False, "location": where, "run_id": params["run_id"]}
     change = _CHANGES.get(operation)
     entries = change(ledger, params, check_mode, out) if change else ledger.read()
-    broken = model.verify(entries, source=where, environment=params["environment"])
+    if check_mode and change:
+        # What would be written is not in storage: check the chain and MACs, not the head.
+        broken = model.verify(entries, source=where, environment=params["environment"], signer=ledger.signer)
+    else:
+        broken = ledger.audit(entries, reports=operation == "verify")
     out.update(chain_ok=broken is None, bad_seq=None if broken is None else broken.seq,
-               state=derive(entries, params["environment"]))
+               state=derive(entries, params["environment"]), anchor=anchor(entries), key_id=ledger.signer.key_id)
     if operation in ("read", "state", "verify"):
         out["lock"] = ledger.current_lock()
     if operation == "read":
@@ -147,5 +173,8 @@ def operate(ledger, params, check_mode=False):
         if broken is not None:
             out.update(failed=True, msg=str(broken))
         else:
-            out["msg"] = "%s: %d entries, chain intact" % (where, len(entries))
+            out["reports_checked"] = ledger.reports_checked
+            out["msg"] = "%s: %d entries, chain intact, every entry signed, head matches (anchor seq %d, sha256 " \
+                         "%s); %d gate report files checked" % (where, len(entries), out["anchor"]["seq"], out["anchor"]["sha256"],
+                                                   ledger.reports_checked)
     return out

@@ -10,6 +10,11 @@ Precondition Failed it reads again and retries, so concurrent appenders all land
 consecutive seqs. The run lock, ``<prefix>/<environment>/lock.json``, is created with
 ``IfNoneMatch='*'`` and extended or broken with ``IfMatch`` its ETag.
 
+After each append the head object, ``<prefix>/<environment>/head.json`` (or under
+``head_prefix``), is moved to the new entry with ``IfMatch`` its ETag, and only ever
+forward. With bucket versioning on, a ledger object that was deleted leaves versions
+behind, which is reported even when the head went with it.
+
 ``client`` is a boto3 S3 client; nothing here builds one.
 """
 
@@ -23,9 +28,10 @@ import time
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import anchor as anchor_mod
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive, refuse_under_override
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.base import LedgerBase
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LedgerError
 
 MAX_ATTEMPTS = 10
 BACKOFF = 0.05  # seconds; doubled per attempt, capped, jittered
@@ -58,20 +64,25 @@ class _Conflict(PlatformError):
         PlatformError.__init__(self, "the ledger object changed while this run wrote it")
 
 
-class S3Ledger:
+def _folder(prefix, environment):
+    base = "/".join(part for part in (prefix or "").strip("/").split("/") if part)
+    return "%s/%s" % (base, environment) if base else environment
 
-    def __init__(self, client, bucket, prefix, environment):
+
+class S3Ledger(LedgerBase):
+
+    def __init__(self, client, bucket, prefix, environment, signer, head_prefix=None):
+        LedgerBase.__init__(self, environment, signer)
         self.client = client
         self.bucket = bucket
-        self.environment = model.check_environment(environment)
-        base = "/".join(part for part in (prefix or "").strip("/").split("/") if part)
-        folder = "%s/%s" % (base, environment) if base else environment
+        folder = _folder(prefix, environment)
         self.key = "%s/ledger.jsonl" % folder
         self.lock_key = "%s/lock.json" % folder
+        self.head_key = "%s/head.json" % (_folder(head_prefix, environment) if head_prefix else folder)
         self.location = "s3://%s/%s" % (bucket, self.key)
+        self.head_location = "s3://%s/%s" % (bucket, self.head_key)
         self.conflicts = 0  # 412/409 answers retried, over this object's life
-        self.torn = None
-        self.warnings = []
+        self.head_etag = None
 
     # --- objects --------------------------------------------------------------
 
@@ -110,8 +121,28 @@ class S3Ledger:
         raise LedgerError("%s: gave up after %d attempts: another writer changed the object each time; run again"
                           % (self.location, MAX_ATTEMPTS))
 
+    def _deleted_versions(self, key):
+        """How many delete markers ``key`` has: a versioned bucket keeps one for each deletion
+        (an unversioned bucket has none, and an object created since we looked is not one)."""
+        try:
+            answer = self.client.list_object_versions(Bucket=self.bucket, Prefix=key, MaxKeys=10)
+        except Exception as exc:  # botocore errors, without importing botocore
+            raise LedgerError("s3://%s/%s: list_object_versions failed: %s" % (self.bucket, key, exc))
+        return len([v for v in answer.get("DeleteMarkers") or [] if v.get("Key") == key])
+
     def _load(self):
+        head, self.head_etag = self._get(self.head_key)
+        self.head = anchor_mod.parse_head(head, self.head_location) if self.head_etag else None
         data, etag = self._get(self.key)
+        self.exists = etag is not None
+        if self.head is None and self._deleted_versions(self.head_key):
+            raise ChainBroken(None, "the head object %s was deleted (the bucket keeps its versions); restore "
+                                    "its latest version" % self.head_location, line=1,
+                              source=self.location)
+        if not self.exists and self.head is None and self._deleted_versions(self.key):
+            raise ChainBroken(None, "the ledger object %s and its head were deleted (the bucket keeps their "
+                                    "versions); restore their latest versions" % self.key, line=1,
+                              source=self.location)
         entries, torn = model.parse_lines(data, source=self.location)
         self.torn = torn
         self.warnings = [model.torn_warning(torn, self.location)] if torn else []
@@ -123,26 +154,26 @@ class S3Ledger:
         """The entries, oldest first. ``warnings`` says when a torn last line was left out."""
         return self._load()[2]
 
-    def verify(self):
-        return model.verify(self.read(), source=self.location, environment=self.environment)
-
-    def state(self):
-        entries = self.read()
-        model.check(entries, source=self.location, environment=self.environment)
-        return derive(entries, self.environment)
-
     def append(self, phase, event, actor, run_id, details=None, report_sha256=None, now=None):
-        """Append one entry and return it; refused (ChainBroken) when the ledger does not verify."""
-        return self._retrying(lambda: self._append_once(phase, event, actor, run_id, details, report_sha256, now))
+        """Append one signed entry and return it; refused (ChainBroken) when the ledger does not verify."""
+        entry = self._retrying(lambda: self._append_once(phase, event, actor, run_id, details, report_sha256, now))
+        self._advance_head(entry)
+        return entry
+
+    def _advance_head(self, entry):
+        """Move the head to ``entry``, never back: a later appender may have moved it past already."""
+        body = anchor_mod.head_bytes(anchor_mod.head_record(entry, self.signer))
+
+        def once():
+            data, etag = self._get(self.head_key)
+            if etag and anchor_mod.parse_head(data, self.head_location)["seq"] >= entry["seq"]:
+                return
+            self._put(self.head_key, body, etag, ContentType="application/json")
+        self._retrying(once)
 
     def _append_once(self, phase, event, actor, run_id, details, report_sha256, now):
         data, etag, entries, torn = self._load()
-        model.check(entries, source=self.location, environment=self.environment)
-        refuse_under_override(entries, event, self.environment)
-        if phase is None:
-            phase = derive(entries)["phase"]
-        entry = model.new_entry(entries[-1] if entries else None, self.environment, phase, event, actor, run_id,
-                                details=details, report_sha256=report_sha256, now=now)
+        entry = self._next(entries, phase, event, actor, run_id, details, report_sha256, now)
         if torn:
             # Kept as evidence; an object is written whole, so this came from outside.
             stamp = clock.compact(precise=True)
@@ -156,6 +187,22 @@ class S3Ledger:
         self._put(self.key, data + model.to_line(entry), etag, ContentType="application/x-ndjson")
         return entry
 
+    def migrate(self, actor, run_id, reason, now=None):
+        """Sign an unsigned (legacy) ledger after verifying its chain; records ledger_migrated.
+        The unsigned object stays as a version (versioned bucket) and as ``<key>.unsigned-<stamp>``."""
+        def once():
+            data, etag, entries, torn = self._load()
+            if torn:
+                raise LedgerError(model.torn_warning(torn, self.location) + "; repair it before migrating")
+            migrated, entry = self.plan_migration(entries, actor, run_id, reason, now)
+            aside = "%s.unsigned-%s" % (self.key, clock.compact(precise=True))
+            self._call("put", aside, self.client.put_object, Body=data)
+            self._put(self.key, b"".join(model.to_line(e) for e in migrated), etag, ContentType="application/x-ndjson")
+            return entry
+        entry = self._retrying(once)
+        self._advance_head(entry)
+        return entry
+
     # --- the run lock ---------------------------------------------------------
 
     def _get_lock(self):
@@ -167,23 +214,23 @@ class S3Ledger:
     def current_lock(self):
         return self._get_lock()[0]
 
-    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None):
+    def lock(self, run_id, holder, ttl_seconds, break_lock=False, now=None, host=None, pid=None):
         """Take (or, for the same run_id, extend) the run lock; see LocalLedger.lock."""
-        return self._retrying(lambda: self._lock_once(run_id, holder, ttl_seconds, break_lock, now))
+        return self._retrying(lambda: self._lock_once(run_id, holder, ttl_seconds, break_lock, now, host, pid))
 
-    def _lock_once(self, run_id, holder, ttl_seconds, break_lock, now):
+    def _lock_once(self, run_id, holder, ttl_seconds, break_lock, now, host, pid):
         existing, etag = self._get_lock()
         action = model.decide_lock(existing, self.environment, run_id, break_lock=break_lock, now=now)
-        record = model.lock_record(run_id, holder, ttl_seconds, now=now,
+        record = model.lock_record(run_id, holder, ttl_seconds, now=now, host=host, pid=pid,
                                    acquired=existing["acquired"] if action == "extend" else None)
         if action == "break":
             # Refuse before touching the lock if the lock_broken entry could not be recorded.
-            model.check(self._load()[2], source=self.location, environment=self.environment)
+            self._check(self._load()[2])
         body = json.dumps(record, sort_keys=True).encode("utf-8") + b"\n"
         self._put(self.lock_key, body, etag, ContentType="application/json")
         if action == "break":
             # Only the run whose conditional write replaced the stale lock records it.
-            self.append(None, "lock_broken", holder, run_id, details=dict(existing), now=now)
+            self.append(None, "lock_broken", holder, run_id, details=model.broken_details(existing, now), now=now)
         return dict(record, status={"acquire": "acquired", "extend": "extended", "break": "broken"}[action],
                     previous=existing if action == "break" else None)
 

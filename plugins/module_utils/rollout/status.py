@@ -25,6 +25,15 @@ def _summary(result):
     return env, state, gate, override, lock
 
 
+def _ledger(result):
+    """The ledger's anchor (seq, sha256 of its last entry) and whether it verified, as the ledger action read it."""
+    anchor = result.get("anchor") or {}
+    if not anchor:
+        return "unknown"
+    verdict = "verified" if result.get("chain_ok") else "DOES NOT VERIFY (seq %s)" % result.get("bad_seq")
+    return "seq %s, sha256 %s, %s" % (anchor.get("seq"), anchor.get("sha256"), verdict)
+
+
 def lines(results):
     out = []
     for result in results:
@@ -38,6 +47,7 @@ def lines(results):
                                                                   lock.get("expires")) if lock else "free")
         text += "; override: %s" % ("ACTIVE since %s (incident %s)" % (override.get("ts"), override.get("incident_id"))
                                     if override.get("active") else "none")
+        text += "; ledger: %s" % _ledger(result)
         out.append(text)
     return out
 
@@ -61,13 +71,15 @@ def page(results):
                                                            ("fail" if gate else "none"))
         cards.append(
             '<section class="env"><h2>%s <span class="badge %s">phase %s</span></h2>'
-            '<p>Last gate: %s. Lock: %s. Override: %s.</p><ol class="timeline">%s</ol></section>'
+            '<p>Last gate: %s. Lock: %s. Override: %s.</p><p class="anchor">Ledger anchor: <code>%s</code></p>'
+            '<ol class="timeline">%s</ol></section>'
             % (html.escape(str(env)), badge, html.escape(str(state.get("phase", 0))),
                html.escape("phase %s %s at %s" % (gate.get("phase"), gate.get("verdict"), gate.get("ts"))
                            if gate else "none"),
                html.escape("held by %s until %s" % (lock.get("holder"), lock.get("expires")) if lock else "free"),
                html.escape("ACTIVE, incident %s: %s" % (override.get("incident_id"), override.get("reason"))
                            if override.get("active") else "none"),
+               html.escape(_ledger(result)),
                "".join(rows) or "<li>no entries</li>"))
     return """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Kiro rollout status</title>
 <style>

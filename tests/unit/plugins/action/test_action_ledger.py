@@ -13,6 +13,8 @@ SECRET = "aws-S3cret-LedgerZ9x"
 
 def run(action, check_mode=False, task_vars=None, **args):
     args.setdefault("environment", "staging")
+    args.setdefault("key_file", "keys/ledger.key")  # beside the playbook directory, outside the ledger
+    args.setdefault("key_create", True)
     return action(ActionModule, args, check_mode=check_mode).run(task_vars=task_vars or {})
 
 
@@ -25,7 +27,11 @@ def test_lock_append_state_verify_unlock_in_the_playbook_directory(action, tmp_p
     state = run(action, operation="state")
     assert state["state"]["phase"] == 1 and state["chain_ok"] is True
     assert state["lock"]["run_id"] == "awx-job-42"
-    assert run(action, operation="verify")["msg"].endswith("1 entries, chain intact")  # a lock is not an entry
+    verify = run(action, operation="verify")  # a lock is not an entry
+    where = tmp_path / "ledger" / "staging.jsonl"
+    assert verify["msg"].startswith("%s: 1 entries, chain intact, every entry signed, head matches" % where)
+    assert verify["anchor"] == {"seq": 1, "sha256": entry["sha256"]} and verify["key_id"].startswith("hmac:")
+    assert (tmp_path / "ledger-head" / "staging.head.json").is_file() and (tmp_path / "keys" / "ledger.key").is_file()
     unlock = run(action, operation="unlock", task_vars=awx)
     assert unlock["changed"] is True and unlock["lock"]["run_id"] == "awx-job-42"
     assert (tmp_path / "ledger" / "staging.jsonl").is_file()

@@ -105,7 +105,14 @@ def test_status_lines_and_page():
               "lock": None, "entries": [{"ts": "T1", "event": "gate_passed", "phase": 3, "actor": "<alice>",
                                          "details": {"score": 100}}]}
     assert call("rollout_status_lines", [result]) == [
-        "staging: phase 3 (Staging deployment); last gate: phase 3 pass at T1; lock: free; override: none"]
+        "staging: phase 3 (Staging deployment); last gate: phase 3 pass at T1; lock: free; override: none; "
+        "ledger: unknown"]
     page = call("rollout_status_html", [result])
     assert "&lt;alice&gt;" in page and "<alice>" not in page and "score=100" in page
+    anchored = dict(result, anchor={"seq": 7, "sha256": "ab" * 32}, chain_ok=True, bad_seq=None)
+    assert call("rollout_status_lines", [anchored])[0].endswith("; ledger: seq 7, sha256 %s, verified" % ("ab" * 32))
+    assert "Ledger anchor: <code>seq 7, sha256 %s, verified</code>" % ("ab" * 32) in call("rollout_status_html",
+                                                                                          [anchored])
+    broken = dict(anchored, chain_ok=False, bad_seq=3)
+    assert call("rollout_status_lines", [broken])[0].endswith("DOES NOT VERIFY (seq 3)")
     json.dumps(page)

@@ -48,6 +48,9 @@ ALLOWED = {
     "incident:ledgers": "controller-side: ledger entries as read back (evidence), not connection settings",
     "ledger:details": "controller-side: the entry's evidence (reason, approver, ...), recorded as given",
     "ledger:report_sha256": "a digest",
+    "ledger:key_file": "the path of the MAC key file, not the key (the key itself is the no_log option key)",
+    "ledger:kms_key_id": "a KMS key id or alias: a name, the key never leaves KMS",
+    "ledger:key_create": "a switch",
     "notify:payload": "controller-side: the message itself, sent as given and not printed",
 }
 

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures.ledger_helpers import drop_line, read_lines, tamper_line, write_lines  # noqa: E402
+from fixtures.ledger_helpers import drop_line, read_lines, tamper_line, signing_key, write_lines  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger  # noqa: E402
@@ -21,13 +21,14 @@ from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries impor
     ChainBroken, LedgerError, LockHeld)
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
 
+KEY = signing_key()
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def ledger(tmp_path):
-    return LocalLedger(str(tmp_path / "ledger"), "staging")
+    return LocalLedger(str(tmp_path / "ledger"), "staging", KEY)
 
 
 def fill(ledger, count):
@@ -41,7 +42,7 @@ def test_chain_is_written_hashed_and_verifies(ledger):
     assert [e["seq"] for e in entries] == [1, 2, 3]
     assert entries[0]["prev_sha256"] == "0" * 64
     for before, entry in zip([None] + entries, entries):
-        body = dict((k, v) for k, v in entry.items() if k != "sha256")
+        body = dict((k, v) for k, v in entry.items() if k not in ("sha256", "mac"))
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         assert entry["sha256"] == hashlib.sha256(canonical).hexdigest()
         if before:
@@ -63,7 +64,7 @@ def test_changing_one_field_of_one_line_is_caught_at_that_seq(ledger):
         ledger.state()
 
 
-def test_a_rehashed_forgery_still_breaks_the_chain_at_the_next_entry(ledger):
+def test_a_rehashed_forgery_is_caught_by_its_mac(ledger):
     fill(ledger, 4)
     entry = ledger.read()[1]
     entry["details"] = {"n": 99}
@@ -72,7 +73,7 @@ def test_a_rehashed_forgery_still_breaks_the_chain_at_the_next_entry(ledger):
     lines[1] = json.dumps(entry).encode()
     write_lines(ledger.path, lines)
     broken = ledger.verify()
-    assert broken.seq == 3 and "chain broken (an entry was removed or reordered)" in str(broken)
+    assert broken.seq == 2 and "bad signature" in str(broken)
 
 
 def test_deleting_a_middle_line_is_caught(ledger):
@@ -99,10 +100,10 @@ def test_appending_to_a_tampered_ledger_is_refused_and_writes_nothing(ledger):
 
 
 def test_another_environments_file_is_not_accepted(tmp_path):
-    staging = LocalLedger(str(tmp_path), "staging")
+    staging = LocalLedger(str(tmp_path), "staging", KEY)
     fill(staging, 2)
     os.rename(staging.path, str(tmp_path / "production.jsonl"))
-    broken = LocalLedger(str(tmp_path), "production").verify()
+    broken = LocalLedger(str(tmp_path), "production", KEY).verify()
     assert broken.seq == 1 and "staging" in broken.reason
 
 
@@ -118,7 +119,7 @@ def test_a_line_that_is_not_json_names_its_line_number(ledger):
 
 def _append_worker(directory, barrier, worker, count):
     barrier.wait(timeout=20)
-    ledger = LocalLedger(directory, "staging")
+    ledger = LocalLedger(directory, "staging", KEY)
     for n in range(count):
         ledger.append(2, "applied", "worker-%d" % worker, "run-%d-%d" % (worker, n))
 
@@ -193,7 +194,8 @@ def test_relocking_with_the_same_run_id_extends(ledger):
 def test_a_stale_lock_is_refused_without_break_lock_and_broken_with_it(ledger):
     fill(ledger, 1)
     ledger.append(3, "gate_passed", "alice", "run-a")
-    old = dict((k, v) for k, v in ledger.lock("run-a", "alice", 60, now=T0).items() if k in model.LOCK_FIELDS)
+    old = dict((k, v) for k, v in ledger.lock("run-a", "alice", 60, now=T0).items()
+               if k in model.LOCK_FIELDS + model.LOCK_PROCESS_FIELDS)
     later = T0 + datetime.timedelta(hours=2)
     with pytest.raises(LockHeld, match="stale.*break_lock=true") as caught:
         ledger.lock("run-b", "bob", 60, now=later)
@@ -202,7 +204,7 @@ def test_a_stale_lock_is_refused_without_break_lock_and_broken_with_it(ledger):
     assert broken["status"] == "broken" and broken["previous"] == old
     assert ledger.current_lock()["run_id"] == "run-b"
     last = ledger.read()[-1]
-    assert last["event"] == "lock_broken" and last["details"] == old
+    assert last["event"] == "lock_broken" and last["details"] == dict(old, why="expired")
     assert last["actor"] == "bob" and last["run_id"] == "run-b" and last["phase"] == 3
     assert ledger.verify() is None
 
@@ -221,7 +223,7 @@ def test_unlock_only_removes_our_own_lock(ledger):
 def _lock_worker(directory, barrier, worker, results):
     barrier.wait(timeout=20)
     try:
-        LocalLedger(directory, "staging").lock("run-%d" % worker, "worker-%d" % worker, 600)
+        LocalLedger(directory, "staging", KEY).lock("run-%d" % worker, "worker-%d" % worker, 600)
         results.put(("won", worker))
     except LockHeld as exc:
         results.put(("held", exc.run_id))
@@ -243,9 +245,9 @@ def test_only_one_of_many_concurrent_lockers_wins(ledger):
 
 
 def test_open_ledger_builds_the_local_backend_and_rejects_unsafe_names(tmp_path):
-    ledger = open_ledger("local", "development", path=str(tmp_path))
+    ledger = open_ledger("local", "development", path=str(tmp_path), signer=KEY)
     assert isinstance(ledger, LocalLedger) and ledger.path == str(tmp_path / "development.jsonl")
     with pytest.raises(LedgerError, match="environment"):
-        open_ledger("local", "../etc", path=str(tmp_path))
+        open_ledger("local", "../etc", path=str(tmp_path), signer=KEY)
     with pytest.raises(LedgerError, match="backend"):
         open_ledger("ftp", "development", path=str(tmp_path))

@@ -1,18 +1,24 @@
 """The ledger action's operations as plain functions (module_utils/ledger/operations.py)."""
 
 import os
+import sys
 
 import pytest
 
-from ansible_collections.kiro.platform.plugins.module_utils.common import aws
-from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations
-from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LedgerError, LockHeld
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
+
+from fixtures.ledger_helpers import KEY_TEXT  # noqa: E402
+
+from ansible_collections.kiro.platform.plugins.module_utils.common import aws  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations  # noqa: E402
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken, LedgerError, LockHeld  # noqa: E402
 
 
 def params(**extra):
     values = dict(operation="read", environment="staging", backend="local", path="ledger", bucket=None,
                   prefix="kiro-ledger", phase=None, event=None, actor="alice", run_id="run-1", details=None,
-                  report_sha256=None, ttl=600, break_lock=False)
+                  report_sha256=None, ttl=600, break_lock=False, key=KEY_TEXT, key_file=None, kms_key_id=None,
+                  key_create=False, head_dir=None, head_prefix=None)
     values.update(dict((key, None) for key in aws.CONNECTION_KEYS))
     values.update(extra)
     return values

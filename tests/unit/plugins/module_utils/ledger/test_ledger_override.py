@@ -10,12 +10,15 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
+from fixtures.ledger_helpers import signing_key  # noqa: E402
+
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError, OverrideActive  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3Ledger  # noqa: E402
 
+KEY = signing_key()
 REFUSED = ("started", "applied", "gate_passed", "approved")
 ALLOWED = {"gate_failed": {}, "rolled_back": {"to_phase": 1}, "override_set": {"incident_id": "INC-8"},
            "lock_broken": {}, "incident_opened": {"incident_id": "INC-7"}}
@@ -32,14 +35,14 @@ def s3(moto):
 @pytest.fixture(params=["local", "s3"])
 def ledger(request, tmp_path):
     if request.param == "local":
-        return LocalLedger(str(tmp_path / "ledger"), "production")
+        return LocalLedger(str(tmp_path / "ledger"), "production", KEY)
     client, bucket = request.getfixturevalue("s3")
-    return S3Ledger(client, bucket, "kiro-ledger", "production")
+    return S3Ledger(client, bucket, "kiro-ledger", "production", KEY)
 
 
 def test_the_refused_events_are_exactly_those_claiming_progress():
     assert set(model.PROGRESS_EVENTS) == set(REFUSED)
-    assert set(model.EVENTS) - set(REFUSED) == set(ALLOWED) | {"override_cleared"}
+    assert set(model.EVENTS) - set(REFUSED) == set(ALLOWED) | {"override_cleared", "ledger_migrated"}
 
 
 def test_progress_is_refused_while_an_override_is_active_and_allowed_once_cleared(ledger):
@@ -69,7 +72,7 @@ def test_an_override_set_between_read_and_write_is_seen_on_s3(s3):
     """The kill switch writes between the phase run's read and its conditional write:
     the write gets 412, the retry reads the override and refuses."""
     client, bucket = s3
-    killer = S3Ledger(client, bucket, "kiro-ledger", "production")
+    killer = S3Ledger(client, bucket, "kiro-ledger", "production", KEY)
     killer.append(2, "applied", "alice", "run-1")
 
     class KillSwitchFirst:
@@ -84,7 +87,7 @@ def test_an_override_set_between_read_and_write_is_seen_on_s3(s3):
         def __getattr__(self, name):
             return getattr(client, name)
 
-    racer = S3Ledger(KillSwitchFirst(), bucket, "kiro-ledger", "production")
+    racer = S3Ledger(KillSwitchFirst(), bucket, "kiro-ledger", "production", KEY)
     with pytest.raises(OverrideActive, match="INC-9"):
         racer.append(2, "gate_passed", "bob", "run-2")
     assert racer.conflicts == 1
@@ -92,7 +95,7 @@ def test_an_override_set_between_read_and_write_is_seen_on_s3(s3):
 
 
 def test_check_mode_append_is_refused_too(tmp_path):
-    ledger = LocalLedger(str(tmp_path / "ledger"), "staging")
+    ledger = LocalLedger(str(tmp_path / "ledger"), "staging", KEY)
     ledger.append(1, "override_set", "oncall", "r", details={"incident_id": "INC-1"})
     params = {"operation": "append", "environment": "staging", "phase": 2, "event": "gate_passed", "actor": "bob",
               "run_id": "r2", "details": None, "report_sha256": None}

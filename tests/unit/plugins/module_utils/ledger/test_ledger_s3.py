@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4)))
 
-from fixtures.ledger_helpers import racing_clients  # noqa: E402
+from fixtures.ledger_helpers import racing_clients, signing_key  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model  # noqa: E402
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import open_ledger  # noqa: E402
@@ -19,6 +19,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries impor
     ChainBroken, LedgerError, LockHeld)
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.s3 import S3Ledger  # noqa: E402
 
+KEY = signing_key()
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ def body(client, bucket, key):
 
 def test_append_writes_one_object_that_verifies(s3):
     client, bucket = s3
-    ledger = S3Ledger(client, bucket, "teams/kiro-ledger/", "staging")
+    ledger = S3Ledger(client, bucket, "teams/kiro-ledger/", "staging", KEY)
     assert ledger.read() == [] and ledger.current_lock() is None
     written = [ledger.append(p, "gate_passed", "alice", "run-%d" % p) for p in (1, 2, 3)]
     assert ledger.key == "teams/kiro-ledger/staging/ledger.jsonl"
@@ -49,7 +50,7 @@ def test_append_writes_one_object_that_verifies(s3):
 
 def test_a_tampered_object_is_caught_and_not_appended_to(s3):
     client, bucket = s3
-    ledger = S3Ledger(client, bucket, "kiro-ledger", "production")
+    ledger = S3Ledger(client, bucket, "kiro-ledger", "production", KEY)
     for n in range(3):
         ledger.append(1, "applied", "alice", "run-%d" % n)
     lines = body(client, bucket, ledger.key).split(b"\n")
@@ -77,7 +78,7 @@ def _append_many(ledger, worker, count, errors):
 def test_four_threads_appending_at_once_retry_on_412_and_all_land(s3):
     client, bucket = s3
     clients = racing_clients(client, 4)
-    ledgers = [S3Ledger(c, bucket, "kiro-ledger", "staging") for c in clients]
+    ledgers = [S3Ledger(c, bucket, "kiro-ledger", "staging", KEY) for c in clients]
     errors = []
     threads = [threading.Thread(target=_append_many, args=(ledger, w, 3, errors)) for w, ledger in enumerate(ledgers)]
     for thread in threads:
@@ -88,7 +89,7 @@ def test_four_threads_appending_at_once_retry_on_412_and_all_land(s3):
     # All four read the same (absent) object: three of the first writes had to fail and retry.
     assert sum(c.precondition_failures for c in clients) >= 3
     assert sum(ledger.conflicts for ledger in ledgers) == sum(c.precondition_failures for c in clients)
-    entries = S3Ledger(client, bucket, "kiro-ledger", "staging").read()
+    entries = S3Ledger(client, bucket, "kiro-ledger", "staging", KEY).read()
     assert [e["seq"] for e in entries] == list(range(1, 13))
     assert len(set(e["run_id"] for e in entries)) == 12
     assert model.verify(entries) is None
@@ -96,7 +97,7 @@ def test_four_threads_appending_at_once_retry_on_412_and_all_land(s3):
 
 def test_a_lost_race_to_create_the_lock_ends_in_lock_held(s3):
     client, bucket = s3
-    first, second = [S3Ledger(c, bucket, "kiro-ledger", "staging") for c in racing_clients(client, 2)]
+    first, second = [S3Ledger(c, bucket, "kiro-ledger", "staging", KEY) for c in racing_clients(client, 2)]
     outcomes = {}
 
     def take(ledger, name):
@@ -116,7 +117,7 @@ def test_a_lost_race_to_create_the_lock_ends_in_lock_held(s3):
 
 def test_lock_held_extended_stale_and_broken(s3):
     client, bucket = s3
-    ledger = S3Ledger(client, bucket, "kiro-ledger", "staging")
+    ledger = S3Ledger(client, bucket, "kiro-ledger", "staging", KEY)
     ledger.append(2, "gate_passed", "alice", "run-a")
     assert ledger.lock("run-a", "alice", 600, now=T0)["status"] == "acquired"
     assert json.loads(body(client, bucket, "kiro-ledger/staging/lock.json"))["holder"] == "alice"
@@ -138,7 +139,7 @@ def test_lock_held_extended_stale_and_broken(s3):
 
 def test_unlock_only_removes_our_own_lock(s3):
     client, bucket = s3
-    ledger = S3Ledger(client, bucket, "kiro-ledger", "staging")
+    ledger = S3Ledger(client, bucket, "kiro-ledger", "staging", KEY)
     assert ledger.unlock("run-a") is False
     ledger.lock("run-a", "alice", 600)
     with pytest.raises(LedgerError, match="not by run run-b"):
@@ -149,18 +150,18 @@ def test_unlock_only_removes_our_own_lock(s3):
 
 def test_a_missing_bucket_is_an_error_not_an_empty_ledger(s3):
     client, _unused = s3
-    ledger = S3Ledger(client, "no-such-bucket-%s" % uuid.uuid4().hex[:8], "kiro-ledger", "staging")
+    ledger = S3Ledger(client, "no-such-bucket-%s" % uuid.uuid4().hex[:8], "kiro-ledger", "staging", KEY)
     with pytest.raises(LedgerError, match="NoSuchBucket"):
         ledger.read()
 
 
 def test_open_ledger_builds_its_own_client_from_settings(s3, moto):
     _unused, bucket = s3
-    ledger = open_ledger("s3", "development", bucket=bucket, region="us-east-1", endpoint_url=moto.url,
+    ledger = open_ledger("s3", "development", bucket=bucket, signer=KEY, region="us-east-1", endpoint_url=moto.url,
                          aws_access_key_id="testing", aws_secret_access_key="testing")
     assert isinstance(ledger, S3Ledger) and ledger.key == "kiro-ledger/development/ledger.jsonl"
     assert ledger.append(1, "started", "alice", "r1")["seq"] == 1
     with pytest.raises(LedgerError, match="go together"):
-        open_ledger("s3", "development", bucket=bucket, aws_access_key_id="only-half")
+        open_ledger("s3", "development", bucket=bucket, signer=KEY, aws_access_key_id="only-half")
     with pytest.raises(LedgerError, match="bucket"):
-        open_ledger("s3", "development")
+        open_ledger("s3", "development", signer=KEY)
