@@ -48,6 +48,7 @@ options:
     type: path
 extends_documentation_fragment:
   - kiro.platform.targets
+  - kiro.platform.targets.override
   - kiro.platform.targets.check_diff
 author:
   - Kiro Platform Team (@kiro-platform)
@@ -99,7 +100,7 @@ changed_files:
 
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, override, runner, snapshot
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
 
@@ -113,6 +114,7 @@ def main():
             keep=dict(type="int", default=20),
             prune=dict(type="bool", default=False),
             user_settings=dict(type="path"),
+            **override.option()
         ),
         supports_check_mode=True,
     )
