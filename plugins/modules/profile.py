@@ -69,6 +69,7 @@ extends_documentation_fragment:
   - kiro.platform.kinds.workflows
   - kiro.platform.targets
   - kiro.platform.targets.override
+  - kiro.platform.targets.override_ledger
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:
@@ -162,6 +163,8 @@ def main():
     )
     spec.update(argspec.kinds())
     spec.update(override.option())
+    # Read by the action on the controller (plugin_utils/override_guard.py), which never sends it here.
+    spec["override_ledger"] = dict(type="dict", no_log=True)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     summary = {}

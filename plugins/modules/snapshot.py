@@ -19,6 +19,9 @@ description:
   - O(operation=restore) verifies the archive against its manifest, then puts back exactly
     those bytes and modes. Files created since the snapshot are kept unless O(prune=true).
   - O(operation=list) returns the snapshots, oldest first.
+  - A restore can raise a host above a lockdown, so it is refused while the host is under a manual
+    override - on the host (O(override_marker)) and, with O(override_ledger), on the controller. Taking
+    and listing snapshots are not.
 options:
   operation:
     description: What to do.
@@ -49,6 +52,7 @@ options:
 extends_documentation_fragment:
   - kiro.platform.targets
   - kiro.platform.targets.override
+  - kiro.platform.targets.override_ledger
   - kiro.platform.targets.check_diff
 author:
   - Kiro Platform Team (@kiro-platform)
@@ -114,6 +118,8 @@ def main():
             keep=dict(type="int", default=20),
             prune=dict(type="bool", default=False),
             user_settings=dict(type="path"),
+            # Read by the action on the controller (plugin_utils/override_guard.py), which never sends it here.
+            override_ledger=dict(type="dict", no_log=True),
             **override.option()
         ),
         supports_check_mode=True,
