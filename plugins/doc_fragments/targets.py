@@ -85,8 +85,8 @@ options:
 options:
   override_ledger:
     description:
-      - The options of the rollout ledger of the host's environment (those of M(kiro.platform.ledger):
-        C(backend), C(path), C(bucket), ... - the playbooks pass C(rollout_ledger_options)) and its
+      - The options of the rollout ledger of the host's environment (those of M(kiro.platform.ledger) -
+        C(backend), C(path), C(bucket), and so on; the playbooks pass C(rollout_ledger_options)) and its
         C(environment).
       - When given, the controller reads that ledger right before the host is written, and while it holds an
         active manual override the task fails, naming the incident, without contacting the host. The host

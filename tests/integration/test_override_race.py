@@ -263,7 +263,7 @@ def test_the_controller_refuses_while_the_ledger_holds_an_override(phase1, tmp_p
     for host in DEV:
         assert not os.path.exists(marker(sandbox, host))
         for key in ("apply", "restore"):
-            result = results[host][key]
+            result = results[key][host]
             assert result and result["failed"], (host, key, result)
             assert result["msg"].startswith("refused on the controller: environment development is under the manual "
                                             "override of incident INC-77"), result["msg"]
