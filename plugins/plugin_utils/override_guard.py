@@ -36,8 +36,10 @@ def ledger_params(options):
         raise AnsibleActionFail("%s must be a dict of the ledger options (rollout_ledger_options) and the host's "
                                 "environment, not %r" % (OPTION, type(options).__name__))
     args = dict(options, operation="read")
-    params, error = argspec.validate(argspec.from_module(documented_ledger, no_log=aws.SECRET_KEYS), args,
-                                     required_if=[("backend", "s3", ("bucket",))])
+    # As plugins/action/ledger.py validates its options (its key is a secret too).
+    params, error = argspec.validate(argspec.from_module(documented_ledger, no_log=aws.SECRET_KEYS + ("key",)), args,
+                                     required_if=[("backend", "s3", ("bucket",))],
+                                     mutually_exclusive=[("key_file", "key", "kms_key_id")])
     if error:
         raise AnsibleActionFail("%s: %s (give it rollout_ledger_options and environment)" % (OPTION, error))
     return params

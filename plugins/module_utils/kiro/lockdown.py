@@ -356,6 +356,8 @@ def run(params, check_mode=False, diff=False):
     Raises LockdownIncomplete (with the partial result) for what a module reports as failed:
     a KiroError or I/O error that stops everything, or errors with fail_on_error.
     """
+    # Callers that predate the override marker pass no state, incident_id or marker: a plain lockdown.
+    params = dict(dict((name, option.get("default")) for name, option in OPTIONS.items()), **params)
     if params["state"] == "cleared":
         return clear(params, check_mode)
     result = {}
