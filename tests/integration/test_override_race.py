@@ -24,6 +24,7 @@ from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, tree
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import roots_for
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.local import LocalLedger
+from ansible_collections.kiro.platform.plugins.module_utils.ledger.signing import load_key_file
 
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
 DEV = ("dev-workstation-1", "dev-workstation-2")
@@ -253,7 +254,10 @@ def test_a_failed_gates_rollback_does_not_restore_over_the_lockdown(rollback_rac
 def test_the_controller_refuses_while_the_ledger_holds_an_override(phase1, tmp_path):
     """No marker on the hosts (the lockdown has not reached them): the ledger alone refuses."""
     sandbox = clone(phase1, tmp_path)
-    LocalLedger(os.path.join(str(sandbox), "ledger"), "development").append(
+    # The sandbox's ledger, with the key and head the local inventory configures.
+    key = load_key_file(os.path.join(str(sandbox), "keys", "ledger.key"), create=True)
+    LocalLedger(os.path.join(str(sandbox), "ledger"), "development", key,
+                head_dir=os.path.join(str(sandbox), "ledger-head")).append(
         1, "override_set", "oncall", "incident-run", details=INCIDENT)
     before = host_files(sandbox, DEV)
     out = tmp_path / "guarded.json"
