@@ -57,6 +57,7 @@ def inventory(work, hosts):
              '"{{ bench_root }}/hosts/{{ inventory_hostname }}/payments-service"]',
              '    kiro_home: "{{ bench_root }}/hosts/{{ inventory_hostname }}/home/.kiro"',
              '    kiro_snapshot_dir: "{{ bench_root }}/snapshots/{{ inventory_hostname }}"',
+             '    kiro_override_marker: "{{ bench_root }}/overrides/{{ inventory_hostname }}/override.json"',
              '    rollout_ledger_path: "{{ bench_root }}/ledger"',
              '    rollout_report_dir: "{{ bench_root }}/reports"',
              '    emergency_incident_dir: "{{ bench_root }}/incidents"',
@@ -91,7 +92,7 @@ def template(work):
 
 def reset(work, hosts, moto, kube):
     """Every host back to the template; no snapshots, ledger or incidents; services fresh."""
-    for name in ("hosts", "snapshots", "ledger", "incidents"):
+    for name in ("hosts", "snapshots", "overrides", "ledger", "incidents"):
         shutil.rmtree(os.path.join(work, name), ignore_errors=True)
     for i in range(hosts):
         shutil.copytree(os.path.join(work, "template"), os.path.join(work, "hosts", "bench-%03d" % i), symlinks=True)

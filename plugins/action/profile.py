@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller side of kiro.platform.profile: read steering sources, validate, then run the module."""
+"""Controller side of kiro.platform.profile: read steering sources, validate, refuse under a manual override
+(plugin_utils/override_guard.py), then run the module."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,7 +17,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
-from ansible_collections.kiro.platform.plugins.plugin_utils import secret_args
+from ansible_collections.kiro.platform.plugins.plugin_utils import override_guard, secret_args
 
 
 class ActionModule(ActionBase):
@@ -57,6 +58,12 @@ class ActionModule(ActionBase):
         except KiroError as exc:
             raise AnsibleActionFail("invalid profile: %s" % exc)
         args["mcp_servers"] = [secrets.split_server_secrets(s) for s in args.get("mcp_servers") or []]
+        # Last, right before the host is written: the ledger of its environment may have got an
+        # override since the preflight (the host checks its own marker when it writes).
+        refused = override_guard.check(args, self._loader.get_basedir())
+        if refused:
+            result.update(refused)
+            return result
         # Agents' mcpServers, extra, oauth, user, autonomy settings: masked by value.
         args = secret_args.with_secret_values(args)
         result.update(self._execute_module(module_name="kiro.platform.profile", module_args=args,

@@ -65,3 +65,32 @@ options:
     type: bool
     default: false
 """
+
+    OVERRIDE = r"""
+options:
+  override_marker:
+    description:
+      - The host-local override marker that M(kiro.platform.lockdown) writes first, before it locks the
+        host down (see C(playbooks/emergency_rollback.yml)).
+      - While an incident is in it, this task writes nothing and fails, naming the incident and the marker;
+        C(playbooks/clear_override.yml) takes the incident out. The check and the write are done under an
+        exclusive lock (flock) of the marker's directory, which the lockdown takes too, so a write never
+        lands after the lockdown on a host it has locked down.
+      - The playbooks pass C(kiro_override_marker); give every task of a host the same path.
+    type: path
+    default: ~/.kiro-platform/override.json
+"""
+
+    OVERRIDE_LEDGER = r"""
+options:
+  override_ledger:
+    description:
+      - The options of the rollout ledger of the host's environment (those of M(kiro.platform.ledger) -
+        C(backend), C(path), C(bucket), and so on; the playbooks pass C(rollout_ledger_options)) and its
+        C(environment).
+      - When given, the controller reads that ledger right before the host is written, and while it holds an
+        active manual override the task fails, naming the incident, without contacting the host. The host
+        still checks its own O(override_marker) when it writes.
+      - Used on the controller only; never sent to the host.
+    type: dict
+"""

@@ -2,7 +2,8 @@
 # Copyright: contributors to kiro.platform
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the emergency rollback: the request check, its summary from what the hosts and
-switches reported, the notification headline, the ledger details and how it ended."""
+switches reported, the notification headline, the ledger details and how it ended; and the
+hosts a task of it (or of clear_override.yml) did not get done."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -27,6 +28,10 @@ def emergency_summary(targets, hostvars, incident_id, reason, actor, started, ce
         raise AnsibleFilterError("kiro.platform.emergency_summary: %s" % exc)
 
 
+def emergency_not_done(targets, hostvars, result_var):
+    return incident.not_done(dict((host, (hostvars.get(host) or {}).get(result_var)) for host in targets))
+
+
 def emergency_request_problem(incident_id, reason):
     return emergency_rollback.request_problem(incident_id, reason)
 
@@ -47,6 +52,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "emergency_summary": emergency_summary,
+            "emergency_not_done": emergency_not_done,
             "emergency_request_problem": emergency_request_problem,
             "emergency_headline": emergency_headline,
             "emergency_incident_details": emergency_incident_details,

@@ -63,6 +63,7 @@ options:
     type: path
 extends_documentation_fragment:
   - kiro.platform.targets
+  - kiro.platform.targets.override
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:
@@ -100,13 +101,14 @@ changed_files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, autonomy, runner
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, autonomy, override, runner
 
 
 def main():
     spec = argspec.targets(purge=dict(type="bool", default=False), user_settings=dict(type="path"))
     spec.update(argspec.AUTONOMY)
     spec["settings_file"] = dict(type="str", default=".vscode/settings.json")
+    spec.update(override.option())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
 

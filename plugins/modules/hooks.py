@@ -25,6 +25,7 @@ options:
 extends_documentation_fragment:
   - kiro.platform.kinds.hooks
   - kiro.platform.targets
+  - kiro.platform.targets.override
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:

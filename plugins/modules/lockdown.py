@@ -31,7 +31,41 @@ description:
     listed in RV(errors), naming the file; see O(fail_on_error).
   - The previous configuration can be put back with M(kiro.platform.snapshot) (C(operation=restore))
     from the snapshot taken in O(snapshot_dir).
+  - With O(incident_id), the first thing it does is write the host-local override marker O(override_marker).
+    Until that incident is taken out of it (O(state=cleared), which C(playbooks/clear_override.yml) does),
+    every module of this collection that writes Kiro files on the host (M(kiro.platform.profile), the
+    per-kind modules, a M(kiro.platform.snapshot) restore) refuses, naming the incident.
+  - The lockdown does not depend on the snapshot - when O(snapshot_dir) cannot be written (full, not a
+    directory, read-only) the host is locked down all the same, with a warning and RV(snapshot_error).
 options:
+  state:
+    description:
+      - C(locked) locks the host down (and writes the marker when O(incident_id) is given).
+      - C(cleared) only takes O(incident_id) out of the host's override marker (deleting the file when no
+        incident is left in it) and changes nothing else; the host stays locked down.
+    type: str
+    choices: [locked, cleared]
+    default: locked
+  incident_id:
+    description:
+      - The incident this lockdown is for (for example C(INC-42)), recorded in the override marker.
+      - Without it no marker is written, and nothing stops a later profile apply on the host (the
+        controller still refuses one while the ledger holds an override). Required with O(state=cleared).
+    type: str
+  actor:
+    description: Who engaged the kill switch, recorded in the marker. Defaults to the user the task runs as.
+    type: str
+  override_marker:
+    description:
+      - The host-local override marker (JSON, mode 0600; its directory is made 0700). Written first, under
+        an exclusive lock (flock) of its directory that every writing module of this collection takes
+        to check the marker and write, so a write in flight ends before the lockdown goes on.
+      - If the lock is held for more than 5 s the marker is written without it (the rename is atomic)
+        with a warning; when the marker cannot be written at all, the host is still locked down and
+        the marker is listed in RV(errors).
+      - Give every task of a host the same path (the playbooks pass C(kiro_override_marker)).
+    type: path
+    default: ~/.kiro-platform/override.json
   user_settings:
     description: Path of a user-level settings.json (for example C(~/.config/Kiro/User/settings.json))
       to set to Supervised as well.
@@ -43,7 +77,8 @@ options:
   snapshot_dir:
     description:
       - When set, a byte-exact snapshot of the host's Kiro files (see M(kiro.platform.snapshot)) is
-        taken in this directory before anything is written, and only when something will change.
+        taken in this directory before any Kiro file is written, and only when something will change.
+      - A snapshot that cannot be taken does not stop the lockdown (see RV(snapshot_error)).
     type: path
   snapshot_label:
     description: A note stored with the snapshot, for example the incident id.
@@ -140,16 +175,32 @@ snapshot:
     in check mode, the one that would be taken.
   returned: when O(snapshot_dir) is set and something changed
   type: dict
+snapshot_error:
+  description: Why no snapshot was taken before the lockdown (C(path) - O(snapshot_dir), C(msg)); the host was
+    locked down all the same, and a warning says so.
+  returned: when O(snapshot_dir) is set, something changed, and the snapshot could not be taken
+  type: dict
+  sample: {"path": "/home/dev/.kiro-platform/snapshots", "msg": "/home/dev/.kiro-platform/snapshots: Not a directory"}
+override:
+  description:
+    - With O(state=locked), the override marker written first (C(path), C(incident_id), C(set), C(actor),
+      C(status) C(written), C(present) (already there), C(would be written) in check mode, or C(failed) with C(msg)).
+    - With O(state=cleared), C(path), C(incident_id), C(removed) (whether it was in the marker) and C(remaining)
+      (the incidents still in it).
+  returned: when O(incident_id) is given
+  type: dict
+  sample: {"path": "/home/dev/.kiro-platform/override.json", "incident_id": "INC-42", "status": "written",
+           "set": "2026-11-26T15:04:05.120Z", "actor": "oncall"}
 finished:
   description: When the host was locked down (UTC, ISO 8601), from which time-to-safe is measured.
-  returned: success
+  returned: success, with O(state=locked)
   type: str
   sample: "2026-11-26T15:04:05.123Z"
 ansible_facts:
   description: C(kiro) - the deployed configuration after the run, as M(kiro.platform.kiro_facts)
     reports it (in check mode, the configuration before the run).
     C(ansible_facts.kiro.summary.manual_mode) is true once every root is locked down.
-  returned: success
+  returned: success, with O(state=locked)
   type: dict
 """
 
@@ -162,7 +213,11 @@ def main():
     try:
         result = lockdown.run(module.params, check_mode=module.check_mode, diff=module._diff)
     except lockdown.LockdownIncomplete as exc:
+        for warning in exc.result.pop("warnings", []):
+            module.warn(warning)
         module.fail_json(msg=str(exc), **exc.result)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -68,6 +68,8 @@ extends_documentation_fragment:
   - kiro.platform.kinds.agents
   - kiro.platform.kinds.workflows
   - kiro.platform.targets
+  - kiro.platform.targets.override
+  - kiro.platform.targets.override_ledger
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:
@@ -143,7 +145,7 @@ summary:
 
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, profile, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, override, profile, runner, snapshot
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 
@@ -160,6 +162,9 @@ def main():
         policy=dict(type="dict"),
     )
     spec.update(argspec.kinds())
+    spec.update(override.option())
+    # Read by the action on the controller (plugin_utils/override_guard.py), which never sends it here.
+    spec["override_ledger"] = dict(type="dict", no_log=True)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     summary = {}

@@ -19,6 +19,9 @@ description:
   - O(operation=restore) verifies the archive against its manifest, then puts back exactly
     those bytes and modes. Files created since the snapshot are kept unless O(prune=true).
   - O(operation=list) returns the snapshots, oldest first.
+  - A restore can raise a host above a lockdown, so it is refused while the host is under a manual
+    override - on the host (O(override_marker)) and, with O(override_ledger), on the controller. Taking
+    and listing snapshots are not.
 options:
   operation:
     description: What to do.
@@ -48,6 +51,8 @@ options:
     type: path
 extends_documentation_fragment:
   - kiro.platform.targets
+  - kiro.platform.targets.override
+  - kiro.platform.targets.override_ledger
   - kiro.platform.targets.check_diff
 author:
   - Kiro Platform Team (@kiro-platform)
@@ -99,7 +104,7 @@ changed_files:
 
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, runner, snapshot
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, override, runner, snapshot
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
 
@@ -113,6 +118,9 @@ def main():
             keep=dict(type="int", default=20),
             prune=dict(type="bool", default=False),
             user_settings=dict(type="path"),
+            # Read by the action on the controller (plugin_utils/override_guard.py), which never sends it here.
+            override_ledger=dict(type="dict", no_log=True),
+            **override.option()
         ),
         supports_check_mode=True,
     )

@@ -18,6 +18,7 @@ description:
 extends_documentation_fragment:
   - kiro.platform.kinds.steering
   - kiro.platform.targets
+  - kiro.platform.targets.override
   - kiro.platform.targets.check_diff
   - kiro.platform.targets.purge
 author:

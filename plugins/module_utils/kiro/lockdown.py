@@ -24,12 +24,15 @@ import os
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure, PlatformError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
-    agents, autonomy, changeset, facts, hooks, mcp, permissions, settings, snapshot, workflows)
+    agents, autonomy, changeset, facts, hooks, mcp, override, permissions, settings, snapshot, workflows)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan, roots_for
 
 # The options of kiro.platform.lockdown beyond argspec.targets().
 OPTIONS = dict(
+    state=dict(type="str", choices=["locked", "cleared"], default="locked"),
+    incident_id=dict(type="str"),
+    actor=dict(type="str"),
     user_settings=dict(type="path"),
     settings_file=dict(type="str", default=autonomy.DEFAULT_SETTINGS_FILE),
     snapshot_dir=dict(type="path"),
@@ -37,6 +40,7 @@ OPTIONS = dict(
     snapshot_keep=dict(type="int", default=20),
     fail_on_error=dict(type="bool", default=False),
     in_process=dict(type="bool", default=True),
+    **override.option()
 )
 
 
@@ -285,25 +289,96 @@ def apply(changes, check_mode=False, roots=None):
     return failed
 
 
+def validate_incident_id(incident_id, required):
+    if incident_id is None and not required:
+        return None
+    if not incident_id or incident_id != incident_id.strip() or len(incident_id.split()) != 1:
+        raise KiroValidationError("incident_id", "%r must be one word without spaces or newlines, for example INC-42%s"
+                                  % (incident_id, " (state=cleared needs it)" if required else ""))
+    return incident_id
+
+
+def mark(params, check_mode, errors, warnings):
+    """Write the override marker (first of all); its result. A marker that cannot be written is
+    reported in ``errors`` (the host is locked down, but a write could raise it again) and
+    stops nothing."""
+    try:
+        marked = override.engage(params["override_marker"], params["incident_id"], params["actor"],
+                                 check_mode=check_mode)
+    except (PlatformError, OSError, IOError) as exc:
+        path = override.path_of(params["override_marker"])
+        entry = error(path, exc)
+        entry["msg"] = ("%s: the override marker could not be written (%s): the host is locked down, but a phase "
+                        "run or a restore is not refused on the host itself; fix the path (override_marker) and run "
+                        "the lockdown again" % (path, entry["msg"]))
+        errors.append(entry)
+        return {"path": path, "incident_id": params["incident_id"], "status": "failed", "msg": entry["msg"]}
+    if marked.get("warning"):
+        warnings.append("%s: %s" % (marked["path"], marked["warning"]))
+    return marked
+
+
+def take_snapshot(params, roots, changes, check_mode, result, warnings):
+    """Snapshot before the lockdown writes; a snapshot that cannot be taken stops nothing.
+
+    The lockdown must not depend on the snapshot (a full disk, an unwritable directory):
+    the failure is a warning and ``snapshot_error`` names the directory.
+    """
+    snapshot_dir = os.path.expanduser(params["snapshot_dir"])
+    try:
+        _unused, manifest, _unused = snapshot.create(
+            roots, snapshot_dir, label=params["snapshot_label"], keep=params["snapshot_keep"],
+            user_settings=params["user_settings"], extra_files=unsnapshotted(roots, changes, params["user_settings"]),
+            check_mode=check_mode)
+    except (PlatformError, OSError, IOError) as exc:
+        detail = error(getattr(exc, "filename", None) or snapshot_dir, exc)["msg"]
+        result["snapshot_error"] = {"path": snapshot_dir, "msg": detail}
+        warnings.append("no snapshot was taken before the lockdown (the host was locked down all the same), so the "
+                        "configuration from before cannot be restored from %s: %s" % (snapshot_dir, detail))
+        return
+    result["snapshot"] = snapshot.summary(manifest)
+
+
+def clear(params, check_mode=False):
+    """state=cleared: take ``incident_id`` out of the host's override marker (clear_override.yml)."""
+    try:
+        validate_incident_id(params["incident_id"], required=True)
+        released = override.release(params["override_marker"], params["incident_id"], check_mode=check_mode)
+    except (PlatformError, OSError, IOError) as exc:
+        raise LockdownIncomplete(error(override.path_of(params["override_marker"]), exc)["msg"], {"changed": False})
+    return {"changed": released["removed"], "override": released, "files": [], "changed_files": [], "errors": []}
+
+
 def run(params, check_mode=False, diff=False):
     """The whole lockdown of one host from the module's validated ``params``: its result dict.
 
+    With an ``incident_id`` the override marker is written first, before anything is read.
     Raises LockdownIncomplete (with the partial result) for what a module reports as failed:
     a KiroError or I/O error that stops everything, or errors with fail_on_error.
     """
+    # Callers that predate the override marker pass no state, incident_id or marker: a plain lockdown.
+    params = dict(dict((name, option.get("default")) for name, option in OPTIONS.items()), **params)
+    if params["state"] == "cleared":
+        return clear(params, check_mode)
     result = {}
+    errors, warnings = [], []
     try:
-        roots, errors = targets(params["workspaces"], params["kiro_home"], params["create_workspaces"])
+        if params["incident_id"] is not None:
+            try:
+                validate_incident_id(params["incident_id"], required=False)
+                result["override"] = mark(params, check_mode, errors, warnings)
+            except KiroValidationError as exc:
+                # A bad id must not stop the kill switch: the host is locked down without a marker.
+                errors.append({"path": override.path_of(params["override_marker"]),
+                               "msg": "%s; the override marker was not written" % exc})
+        roots, missing = targets(params["workspaces"], params["kiro_home"], params["create_workspaces"])
+        errors.extend(missing)
         changes, unreadable = plan(roots, user_settings=params["user_settings"], settings_file=params["settings_file"])
         errors.extend(unreadable)
         planned = Plan()
         planned.extend(changes)
         if planned.changed and params["snapshot_dir"]:
-            _unused, manifest, _unused = snapshot.create(
-                roots, os.path.expanduser(params["snapshot_dir"]), label=params["snapshot_label"],
-                keep=params["snapshot_keep"], user_settings=params["user_settings"],
-                extra_files=unsnapshotted(roots, changes, params["user_settings"]), check_mode=check_mode)
-            result["snapshot"] = snapshot.summary(manifest)
+            take_snapshot(params, roots, changes, check_mode, result, warnings)
         unwritten = apply(changes, check_mode=check_mode, roots=roots)
         errors.extend(unwritten)
         # A file that could not be written is reported under errors, not as changed.
@@ -318,10 +393,13 @@ def run(params, check_mode=False, diff=False):
         result["ansible_facts"] = {"kiro": facts.gather(roots, user_settings=params["user_settings"],
                                                         settings_file=params["settings_file"])}
     except PlatformError as exc:
-        raise LockdownIncomplete(str(exc), result)
+        raise LockdownIncomplete(str(exc), dict(result, warnings=warnings) if warnings else result)
     except (OSError, IOError) as exc:
         raise LockdownIncomplete("%s: %s" % (getattr(exc, "filename", None) or "I/O error",
-                                             os.strerror(exc.errno) if exc.errno else exc), result)
+                                             os.strerror(exc.errno) if exc.errno else exc),
+                                 dict(result, warnings=warnings) if warnings else result)
+    if warnings:
+        result["warnings"] = warnings
     if errors and params["fail_on_error"]:
         raise LockdownIncomplete("lockdown incomplete: %d file(s) could not be locked down (everything else was): %s"
                                  % (len(errors), "; ".join(e["msg"] for e in errors)), result)

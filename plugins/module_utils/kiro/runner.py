@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PartialFailure, PlatformError
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, override
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Confined, Plan, roots_for
 
 
@@ -32,10 +32,15 @@ def run_plan(module, build, after=None, extra=None, roots_of=None):
     (``roots_of()``, by default the targeted ones; see changeset.Confined). A write
     that fails part-way is undone and reported failed, naming the path that failed
     and every file touched, with ``changed`` true only if something stayed changed.
+
+    Every module that runs a plan can raise a host, so each has the ``override_marker``
+    option (override.option()) and plans and writes under override.guard: refused while the
+    host is under a manual override, and serialized with the lockdown.
     """
     extra = extra if extra is not None else {}
     try:
-        with Confined(roots_of() if roots_of is not None else roots(module)):
+        with override.guard(module.params["override_marker"], check_mode=module.check_mode), \
+                Confined(roots_of() if roots_of is not None else roots(module)):
             plan = build()
             if not isinstance(plan, Plan):
                 changes, plan = plan, Plan()
@@ -43,6 +48,8 @@ def run_plan(module, build, after=None, extra=None, roots_of=None):
             plan.apply(check_mode=module.check_mode)
         if after is not None:
             extra.update(after())
+    except override.OverrideActive as exc:
+        module.fail_json(msg=str(exc), changed=False, override=exc.details)
     except PartialFailure as exc:
         module.fail_json(msg=str(exc), **dict(extra, **exc.result))
     except PlatformError as exc:
@@ -73,6 +80,7 @@ def run_kind(module_class, option, options, validate, planner, **extra_spec):
     the FileChanges of one root.
     """
     spec = argspec.targets(purge=dict(type="bool", default=False), **extra_spec)
+    spec.update(override.option())
     spec[option] = argspec.list_of(options)
     module = module_class(argument_spec=spec, supports_check_mode=True)
 

@@ -18,6 +18,6 @@ __metaclass__ = type
 # The package's public API: what the filter and the action call.
 from ansible_collections.kiro.platform.plugins.module_utils.emergency.incident.record import write
 from ansible_collections.kiro.platform.plugins.module_utils.emergency.incident.summary import (
-    IncidentError, add_notifications, summarize)
+    IncidentError, add_notifications, not_done, summarize)
 
-__all__ = ("IncidentError", "add_notifications", "summarize", "write")
+__all__ = ("IncidentError", "add_notifications", "not_done", "summarize", "write")

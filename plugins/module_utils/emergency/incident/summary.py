@@ -114,7 +114,8 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
         record = {"environment": entry.get("environment"), "status": status, "detail": detail}
         if isinstance(result, dict):
             record.update(changed_files=result.get("changed_files") or [], errors=result.get("errors") or [],
-                          snapshot=result.get("snapshot"), finished=result.get("finished"))
+                          snapshot=result.get("snapshot"), finished=result.get("finished"),
+                          snapshot_error=result.get("snapshot_error"), override=result.get("override"))
             if status in (LOCKED, PARTIAL) and _parse_ts(result.get("finished")):
                 finished.append(result["finished"])
         per_host[host] = record
@@ -127,6 +128,11 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
     for host, record in per_host.items():
         by_status.setdefault(record["status"], []).append(host)
     done, failed = [], []
+    if not per_host:
+        # Nothing was locked down: a typo in emergency_targets, or a --limit that leaves only the
+        # controller, must not end in "every step succeeded".
+        failed.append("no host was targeted: emergency_targets (or --limit) matched no host of the inventory, so no "
+                      "host was locked down; check the pattern with ansible-inventory --graph and run again")
     locked = by_status.get(LOCKED, []) + by_status.get(PREDICTED, [])
     done.append("%s %d of %d host(s) down" % ("would lock" if check_mode else "locked", len(locked), len(per_host)))
     for host in by_status.get(PARTIAL, []):
@@ -152,6 +158,10 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
             failed.append("ledger %s: %s not recorded: %s" % (entry.get("environment"), entry.get("event"),
                                                               entry.get("msg")))
 
+    warnings = ["%s: no snapshot before the lockdown (the host was locked down all the same): %s" % (
+        host, (record.get("snapshot_error") or {}).get("msg")) for host, record in per_host.items()
+        if record.get("snapshot_error")]
+
     safe_at = max(finished, key=_parse_ts) if finished else None
     start = _parse_ts(started)
     time_to_safe = None
@@ -166,7 +176,7 @@ def summarize(incident_id, reason, actor, started, hosts, central=None, ledger=N
         "counts": dict((status, len(by_status.get(status, []))) for status in
                        (LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED)),
         "hosts": per_host, "unreachable": unreachable, "central": central, "coverage": coverage,
-        "ledger": ledger, "done": done, "failed": failed,
+        "ledger": ledger, "done": done, "failed": failed, "warnings": warnings,
     }
     summary["counts"]["targeted"] = len(per_host)
     summary["complete"] = not failed
@@ -215,8 +225,20 @@ def lines(summary):
         out.append("  when it is back: run this playbook again with --limit %s (locking down is idempotent)"
                    % item["host"])
     out.extend("done: %s" % line for line in summary["done"][1:])
+    out.extend("WARNING: %s" % line for line in summary.get("warnings") or [])
     out.extend("FAILED: %s" % line for line in summary["failed"])
     out.append("Complete: every step succeeded." if summary["complete"] else
                "INCOMPLETE: %d step(s) could not be done (listed above); everything else was done."
                % len(summary["failed"]))
+    return out
+
+
+def not_done(hosts):
+    """``["host: status: detail"]`` for each host whose registered result (``hosts``: host -> result or
+    None) is not a success: not run there, unreachable or failed."""
+    out = []
+    for host in sorted(hosts or {}):
+        status, detail = host_status(hosts[host])
+        if status in (UNREACHABLE, FAILED, NOT_RUN):
+            out.append("%s: %s: %s" % (host, status.replace("_", " "), detail))
     return out

@@ -26,3 +26,11 @@ def test_the_summary_reads_each_hosts_result_and_environment_from_hostvars():
 def test_a_bad_incident_id_is_a_filter_error():
     with pytest.raises(AnsibleFilterError, match="kiro.platform.emergency_summary: "):
         emergency_summary([], {}, "INC 5; rm -rf /", "r", "alice", "2026-11-26T10:00:00.000Z")
+
+
+def test_not_done_reads_each_hosts_registered_result():
+    not_done = FilterModule().filters()["emergency_not_done"]
+    hostvars = {"web1": {"clear_marker": {"changed": True}}, "web2": {"clear_marker": {"failed": True, "msg": "locked"}},
+                "web3": {}}
+    assert not_done(["web1", "web2", "web3"], hostvars, "clear_marker") == [
+        "web2: failed: locked", "web3: not run: the lockdown did not run there (not in the play, or --limit)"]

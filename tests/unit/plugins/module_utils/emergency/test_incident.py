@@ -139,3 +139,29 @@ def test_a_notify_task_that_failed_as_a_whole_makes_it_incomplete():
     s = incident.summarize("INC-7", "r", "a", STARTED, hosts(h=("development", locked())))
     s = incident.add_notifications(s, [], "'vault_slack_webhook' is undefined")
     assert s["failed"] == ["notifications not sent: 'vault_slack_webhook' is undefined"] and not s["complete"]
+
+
+def test_targets_that_match_no_host_are_a_failure_not_a_complete_run():
+    s = incident.summarize("INC-8", "r", "a", STARTED, {})
+    assert not s["complete"] and s["counts"]["targeted"] == 0
+    assert any(line.startswith("no host was targeted: emergency_targets (or --limit) matched no host") for line in s["failed"])
+    assert "Complete: every step succeeded." not in s["lines"]
+
+
+def test_a_host_locked_down_without_its_snapshot_is_locked_and_the_summary_names_the_directory():
+    result = dict(locked(), snapshot=None,
+                  snapshot_error={"path": "/home/dev/.kiro-platform/snapshots",
+                                  "msg": "/home/dev/.kiro-platform/snapshots: No space left on device"})
+    s = incident.summarize("INC-9", "r", "a", STARTED, hosts(dev_1=("development", result)))
+    assert s["hosts"]["dev-1"]["status"] == "locked" and s["complete"]
+    assert s["hosts"]["dev-1"]["snapshot_error"]["path"] == "/home/dev/.kiro-platform/snapshots"
+    assert s["warnings"] == ["dev-1: no snapshot before the lockdown (the host was locked down all the same): "
+                             "/home/dev/.kiro-platform/snapshots: No space left on device"]
+    assert "WARNING: " + s["warnings"][0] in s["lines"]
+
+
+def test_not_done_names_each_host_a_task_did_not_get_done():
+    found = incident.not_done({"a": {"changed": True, "errors": []}, "b": None,
+                               "c": {"unreachable": True, "msg": "ssh: refused"}, "d": {"failed": True, "msg": "boom"}})
+    assert found == ["b: not run: the lockdown did not run there (not in the play, or --limit)",
+                     "c: unreachable: ssh: refused", "d: failed: boom"]
