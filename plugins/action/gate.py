@@ -54,6 +54,7 @@ class ActionModule(ControllerAction):
                           hosts=self._hosts(args["hosts"], args["result_var"], task_vars),
                           policy=args["policy"], base_dir=base_dir)
         try:
+            anchor = report_writer.checked_anchor(args["ledger_anchor"])
             items = criteria_mod.merge(args["criteria"], args["overrides"])
             if args["validate_only"]:
                 loaded = engine.prepare(items, args["providers"])[0]
@@ -70,7 +71,8 @@ class ActionModule(ControllerAction):
             report_dir = os.path.join(base_dir, report_dir)
         secrets = secrets_mod.Scrubber().add_settings(args["providers"])
         definition = {"criteria": items, "providers": args["providers"], "policy": args["policy"]}
-        written = report_writer.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition)
+        written = report_writer.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition,
+                                         ledger_anchor=anchor)
         clean = secrets_mod.redact(evaluated, secrets=secrets)
         result.update({
             "changed": False,
@@ -86,6 +88,7 @@ class ActionModule(ControllerAction):
             "criteria": [dict((k, c[k]) for k in ("name", "provider", "verdict", "value", "baseline", "samples",
                                                   "condition", "error", "reason", "dry_run"))
                          for c in clean["criteria"]],
+            "ledger_anchor": anchor,
             "reports": dict((k, v) for k, v in written.items() if k != "markdown_text"),
             "markdown": written["markdown_text"],
         })

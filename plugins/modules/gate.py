@@ -22,6 +22,8 @@ description:
     A C(warn) gate passes only with O(approver) and O(approval_reason).
   - Writes JSON, Markdown, JUnit XML and HTML reports and an evidence bundle under
     O(report_dir)C(/<environment>/); credentials appear in none of them.
+  - With O(ledger_anchor), every report and the evidence bundle's C(manifest.json) carry the
+    environment's ledger position when the gate was evaluated, a copy kept outside the ledger.
   - Providers - C(prometheus), C(cloudwatch), C(cost_explorer), C(kubernetes), C(http_json),
     C(file), C(mcp_probe), C(kiro_compliance), C(run_stats).
 options:
@@ -87,6 +89,23 @@ options:
   max_workers:
     description: How many criteria are measured at once; default all of them.
     type: int
+  ledger_anchor:
+    description:
+      - The environment's ledger position when the gate is evaluated (seq and sha256 of its last entry),
+        as RV(kiro.platform.ledger#module:anchor) of any ledger operation gives it.
+      - Written as C(ledger_anchor) into the JSON report and the evidence bundle's C(manifest.json),
+        as a line of the Markdown and HTML reports and as the C(ledger_anchor_seq) and
+        C(ledger_anchor_sha256) properties of the JUnit report. Not given - the reports carry none (C(null)).
+    type: dict
+    suboptions:
+      seq:
+        description: The seq of the ledger's last entry (0 for an empty ledger).
+        type: int
+        required: true
+      sha256:
+        description: The sha256 of the ledger's last entry (64 hex digits).
+        type: str
+        required: true
   validate_only:
     description: Only validate the gate (providers known, parameters present, conditions well formed); query nothing.
     type: bool
@@ -200,6 +219,11 @@ reports:
     html: /srv/rollout/reports/development/phase2-20260301T100002Z.html
     evidence: /srv/rollout/reports/development/phase2-20260301T100002Z.evidence.tar.gz
     evidence_sha256: 3f0c5b1e9d8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
+ledger_anchor:
+  description: O(ledger_anchor) as the reports carry it (sha256 in lower case); null when not given.
+  returned: when the gate was evaluated
+  type: dict
+  sample: {seq: 3, sha256: 9f2b5c0e4d6a8b1c3e5f7a9b0c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d}
 markdown:
   description: The Markdown summary.
   returned: when the gate was evaluated

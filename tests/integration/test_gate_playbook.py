@@ -50,6 +50,11 @@ def test_phase1_gate_passes_and_writes_every_report(applied, tmp_path):
     assert len(suite.findall(".//testcase")) == 5 and not suite.findall(".//failure")
     assert "<svg" in open(only_report(reports, ".html")).read()
     assert "| config_deployment | PASS |" in result.out
+    # The report anchors the ledger as it stood: gate.yml appends nothing, so its last entry.
+    with open(os.path.join(str(applied), "ledger", "development.jsonl"), "rb") as handle:
+        last = json.loads(handle.read().splitlines()[-1])
+    assert report["ledger_anchor"] == {"seq": last["seq"], "sha256": last["sha256"]}
+    assert ("Ledger anchor: seq %d, sha256 %s" % (last["seq"], last["sha256"])) in result.out
 
 
 def test_failing_metric_fails_the_gate_and_names_it(applied, tmp_path):

@@ -26,6 +26,7 @@ from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, tree
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+from fixtures.gate_reports import tar_members  # noqa: E402
 from fixtures.ledger_helpers import tamper_line  # noqa: E402
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
@@ -237,6 +238,27 @@ def test_each_ledger_verifies_and_records_the_gates(walk):
         assert result["chain_ok"] is True and "chain intact" in result["msg"], result
         assert result["state"]["phase"] == 5
         assert result["msg"].startswith(os.path.join(ledger_dir(walk.sandbox), "%s.jsonl" % env))
+
+
+def test_each_gate_report_carries_the_ledger_anchor_before_its_verdict(walk):
+    """The gate's reports hold seq and sha256 of the entry just before gate_passed: the phase's applied entry."""
+    checked = 0
+    for env in ENVIRONMENTS:
+        found = entries(walk.sandbox, env)
+        for index, entry in enumerate(found):
+            if entry["event"] != "gate_passed":
+                continue
+            before = found[index - 1]
+            assert before["event"] == "applied" and before["phase"] == entry["phase"], (env, before)
+            anchor = {"seq": before["seq"], "sha256": before["sha256"]}
+            report = read_json(entry["details"]["report"])
+            assert report["ledger_anchor"] == anchor, (env, entry["phase"], report.get("ledger_anchor"))
+            evidence = entry["details"]["report"][:-len(".json")] + ".evidence.tar.gz"
+            assert json.loads(tar_members(evidence)["manifest.json"])["ledger_anchor"] == anchor
+            with open(entry["details"]["report"][:-len(".json")] + ".md", encoding="utf-8") as handle:
+                assert "Ledger anchor: seq %d, sha256 %s" % (before["seq"], before["sha256"]) in handle.read()
+            checked += 1
+    assert checked == 7, "expected the 7 gates of phases 1 to 5, checked %d" % checked
 
 
 def test_phase_lookup_agrees_with_the_ledger(walk):

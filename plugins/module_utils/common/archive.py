@@ -20,11 +20,14 @@ import tarfile
 from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import dump_json
 
 
-def evidence_tar_gz(members, mtime=0):
-    """The tar.gz bytes of ``members`` ([(name, bytes)], names with "/" for folders) and manifest.json."""
+def evidence_tar_gz(members, mtime=0, manifest_extra=None):
+    """The tar.gz bytes of ``members`` ([(name, bytes)], names with "/" for folders) and manifest.json.
+
+    ``manifest_extra``: more top-level keys of manifest.json (JSON values), beside ``sha256``."""
     members = list(members)
-    manifest = dict((name, hashlib.sha256(data).hexdigest()) for name, data in members)
-    members.append(("manifest.json", dump_json({"sha256": manifest}, sort_keys=True)))
+    manifest = dict(manifest_extra or {})
+    manifest["sha256"] = dict((name, hashlib.sha256(data).hexdigest()) for name, data in members)
+    members.append(("manifest.json", dump_json(manifest, sort_keys=True)))
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=int(mtime)) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:

@@ -30,8 +30,8 @@ def gate_document(report, gate_definition=None):
 
 def bundle(report, gate_definition=None, mtime=0):
     """The tar.gz bytes (deterministic for the same input): report.json, gate.json,
-    raw/<criterion>.json and manifest.json (sha256 of every other member).
-    ``report`` and ``gate_definition`` must already be redacted."""
+    raw/<criterion>.json and manifest.json (sha256 of every other member, and the report's
+    ledger_anchor when it has one). ``report`` and ``gate_definition`` must already be redacted."""
     members = [("report.json", values.dump_json(report)),
                ("gate.json", values.dump_json(gate_document(report, gate_definition)))]
     used = set()
@@ -44,4 +44,5 @@ def bundle(report, gate_definition=None, mtime=0):
         members.append(("raw/%s.json" % candidate, values.dump_json({
             "name": criterion.get("name"), "provider": criterion.get("provider"), "query": criterion.get("query"),
             "raw": criterion.get("raw")})))
-    return archive.evidence_tar_gz(members, mtime)
+    extra = {"ledger_anchor": report["ledger_anchor"]} if report.get("ledger_anchor") else None
+    return archive.evidence_tar_gz(members, mtime, manifest_extra=extra)

@@ -64,6 +64,9 @@ def render(report):
                 "evidence_sha256"):
         if report.get(key) is not None:
             ET.SubElement(props, "property", {"name": key, "value": _x(report[key])})
+    for key in ("seq", "sha256"):
+        if (report.get("ledger_anchor") or {}).get(key) is not None:
+            ET.SubElement(props, "property", {"name": "ledger_anchor_" + key, "value": _x(report["ledger_anchor"][key])})
     suite.extend(cases)
     out = ET.SubElement(suite, "system-out")
     out.text = _x(summary.headline(report) + "\n" + summary.outcome_line(report))

@@ -82,3 +82,28 @@ def test_argument_errors_come_from_the_documentation_with_secrets_masked(action)
     assert "phase" in message and "colour" in message
     # The int conversion error quotes the value, which is also a provider secret.
     assert TOKEN not in message and "********" in message
+
+
+def test_the_ledger_anchor_goes_into_the_result_and_the_json_report(action, survey):
+    anchor = {"seq": 4, "sha256": "ab" * 32}
+    plugin = action(ActionModule, {"phase": 2, "environment": "development", "criteria": criteria(survey),
+                                   "hosts": ["web1"], "ledger_anchor": dict(anchor)})
+    result = plugin.run(task_vars=hostvars(("web1", True)))
+    assert result["ledger_anchor"] == anchor
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        assert json.load(handle)["ledger_anchor"] == anchor
+
+
+def test_a_malformed_ledger_anchor_is_misconfiguration_and_nothing_is_written(action, survey, tmp_path):
+    plugin = action(ActionModule, {"phase": 2, "environment": "development", "criteria": criteria(survey),
+                                   "ledger_anchor": {"seq": 4, "sha256": "not-a-digest"}})
+    with pytest.raises(AnsibleActionFail, match="gate phase 2 in development is misconfigured.*ledger_anchor.*64 hex"):
+        plugin.run(task_vars={})
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_ledger_anchor_without_its_sha256_is_an_argument_error(action, survey):
+    plugin = action(ActionModule, {"phase": 2, "environment": "development", "criteria": criteria(survey),
+                                   "ledger_anchor": {"seq": 4}})
+    with pytest.raises(AnsibleActionFail, match="kiro.platform.gate: .*sha256"):
+        plugin.run(task_vars={})
