@@ -414,6 +414,8 @@ class Plan:
             done = []
             for change in self.changes:
                 if not change.changed:
+                    # A run killed mid-write left its temp file beside a file that is whole.
+                    fileio.sweep_temp(change.path)
                     continue
                 mode = fileio.current_mode(change.path)
                 made = _missing_dirs(change.path)
