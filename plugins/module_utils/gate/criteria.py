@@ -15,7 +15,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import C
 
 ON_NO_DATA = ("fail", "inconclusive", "pass")
 AGGREGATES = ("last", "mean", "sum", "min", "max", "count", "median", "p95")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 # Keys every criterion may carry; everything else belongs to its provider.
 COMMON = {

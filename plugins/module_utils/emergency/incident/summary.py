@@ -15,7 +15,7 @@ import re
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
 
-INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" lets a newline through
+INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # \Z: "$" also matches before a trailing newline
 
 # What a host's lockdown came to.
 LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED = (
@@ -27,7 +27,7 @@ class IncidentError(PlatformError):
 
 
 def check_incident_id(incident_id):
-    if not isinstance(incident_id, str) or not INCIDENT_ID.fullmatch(incident_id):
+    if not isinstance(incident_id, str) or not INCIDENT_ID.match(incident_id):
         raise IncidentError("incident_id %r must be 1-64 letters, digits, '.', '_' or '-' (it names files and "
                             "ledger entries), for example INC-42" % (incident_id,))
     return incident_id
