@@ -32,8 +32,11 @@ def emergency_not_done(targets, hostvars, result_var):
     return incident.not_done(dict((host, (hostvars.get(host) or {}).get(result_var)) for host in targets))
 
 
-def emergency_request_problem(incident_id, reason):
-    return emergency_rollback.request_problem(incident_id, reason)
+def emergency_request_problem(incident_id, reason, min_length=None):
+    try:
+        return emergency_rollback.request_problem(incident_id, reason, min_length)
+    except ValueError as exc:
+        raise AnsibleFilterError("kiro.platform.emergency_request_problem: %s" % exc)
 
 
 def emergency_headline(summary):

@@ -146,7 +146,6 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import argspec, facts, override, profile, runner, snapshot
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 
 def main():
@@ -181,7 +180,7 @@ def main():
         if params["policy"] is not None:
             found = profile.policy_violations(roots, plan, params["policy"], params["user_settings"])
             if found:
-                raise KiroValidationError("policy", profile.refusal(found))
+                raise profile.refusal(found)
         if plan.changed and params["snapshot_dir"]:
             _unused, manifest, _unused = snapshot.create(
                 roots, params["snapshot_dir"], label=params["snapshot_label"],

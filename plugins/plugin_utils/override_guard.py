@@ -27,7 +27,7 @@ from ansible_collections.kiro.platform.plugins.modules import ledger as document
 from ansible_collections.kiro.platform.plugins.plugin_utils import argspec
 
 OPTION = "override_ledger"
-CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY"
+CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e '{\"reason\": \"WHY, in a sentence\"}'"
 
 
 def ledger_params(options):

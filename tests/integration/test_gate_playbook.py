@@ -79,10 +79,11 @@ def test_warn_needs_a_named_approver(applied, tmp_path):
     refused = gate(applied, tmp_path / "r1", "-e", "@%s" % overrides)
     assert refused.rc != 0 and "needs approval" in refused.out.replace("\n", " ")
     approved = gate(applied, tmp_path / "r2", "-e", "@%s" % overrides, "-e", "gate_approver=alice",
-                    "-e", "gate_approval_reason=known dip during the migration")
+                    "-e", '{"gate_approval_reason": "known dip during the migration"}')
     assert approved.rc == 0, approved.out
     report = json.load(open(only_report(tmp_path / "r2", ".json")))
     assert report["verdict"] == "warn" and report["passed"] is True and report["approver"] == "alice"
+    assert report["approval_reason"] == "known dip during the migration"
 
 
 def test_misconfigured_gate_queries_nothing(applied, tmp_path):

@@ -304,7 +304,7 @@ def test_phase4_needs_a_named_approver(walk):
     assert refused.rc != 0
     message = text(refused)
     assert "Phase 4 cannot start" in message
-    assert "-e gate_approver=NAME" in message and "gate_approval_reason=WHY" in message
+    assert "-e gate_approver=NAME -e '{\"gate_approval_reason\": \"WHY, in a sentence\"}'" in message
     assert refused.hosts_recap() == {}
     assert walk.frozen["4-refused"] == walk.frozen["4-unapproved"], "the refused run changed something"
 
@@ -328,7 +328,8 @@ def test_unknown_phase_is_refused(tmp_path, phase):
     before = tree(str(sandbox), skip=())
     run = run_playbook("rollout.yml", sandbox, "-e", "rollout_phase=%s" % phase)
     assert run.rc != 0
-    assert "unknown phase %s: the rollout has phases 1 to 5" % phase in text(run)
+    assert ("Nothing was changed: rollout_phase must be a phase number from 1 to 5 (for example -e rollout_phase=3), "
+            "not '%s'" % phase) in text(run)
     assert run.hosts_recap() == {}
     assert tree(str(sandbox), skip=()) == before, "a refused run wrote something"
 
@@ -680,7 +681,7 @@ def test_the_playbook_the_override_refusal_names_clears_it(tmp_path):
         0, "override_set", "oncall", "incident-run",
         details={"incident_id": "INC-7731", "reason": "agents deleting pods"})
     run = run_playbook("clear_override.yml", sandbox, "-e", "incident_id=INC-7731", "-e", "approver=alice",
-                       "-e", "reason=root cause fixed")
+                       "-e", '{"reason": "root cause fixed"}')
     assert run.rc == 0, run.out + run.err
     found = entries(sandbox, "development")
     assert found[-1]["event"] == "override_cleared" and found[-1]["details"]["incident_id"] == "INC-7731"

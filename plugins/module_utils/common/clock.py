@@ -19,7 +19,7 @@ import re
 
 UTC = datetime.timezone.utc
 # Readers accept 0-6 fractional digits: records written before this module existed.
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z\Z")
 
 
 def now():

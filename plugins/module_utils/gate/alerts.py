@@ -30,8 +30,8 @@ PREFIX = "KiroGate"
 GROUP = "kiro-gates-%s"
 # The comparison that holds exactly when the gate's comparison does not.
 NEGATE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
-_DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d|w|y))+$")
-_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d|w|y))+\Z")
+_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _WORD = re.compile(r"[^A-Za-z0-9]+")
 
 

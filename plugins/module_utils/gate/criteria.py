@@ -15,7 +15,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.gate.errors import C
 
 ON_NO_DATA = ("fail", "inconclusive", "pass")
 AGGREGATES = ("last", "mean", "sum", "min", "max", "count", "median", "p95")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 # Keys every criterion may carry; everything else belongs to its provider.
 COMMON = {
@@ -176,4 +176,35 @@ def merge(defaults, overrides):
             if not isinstance(change, dict):
                 raise CriterionError(name, "an added criterion must be a mapping")
             out.append(dict(change, name=name))
+    return out
+
+
+def layer(environment_overrides, run_overrides):
+    """One overrides mapping: a run's changes (``-e gate_overrides``) over an environment's.
+
+    Both map a criterion name to the keys to change (``null`` removes the criterion). A
+    run's change merges its keys into the environment's change of that criterion, so
+    ``-e '{"gate_overrides": {"x": {"pass": "> 0.95"}}}'`` changes the threshold and keeps
+    the environment's provider and query; ``null`` removes the criterion; a change that
+    names another provider than the environment's starts again from the common keys
+    (as ``merge`` does with a default). The result is applied with ``merge``.
+    """
+    out = {}
+    for label, given in (("rollout_gate_overrides", environment_overrides), ("gate_overrides", run_overrides)):
+        if given is None:
+            continue
+        if not isinstance(given, dict):
+            raise CriterionError(label, "must map criterion names to changes (or null), not %s"
+                                 % type(given).__name__)
+        for name, change in given.items():
+            if change is not None and not isinstance(change, dict):
+                raise CriterionError(name, "%s: an override must be a mapping (or null to remove the criterion)"
+                                     % label)
+            base = out.get(name)
+            if change is None or not isinstance(base, dict):
+                out[name] = None if change is None else dict(change)
+                continue
+            if change.get("provider") not in (None, base.get("provider")) and base.get("provider") is not None:
+                base = dict((k, v) for k, v in base.items() if k in COMMON)
+            out[name] = dict(base, **change)
     return out

@@ -11,7 +11,8 @@ Per criterion (Argo Rollouts analysis semantics):
   - any ``warn``                                             -> warn
   - otherwise                                                -> pass
 The gate: fail if any enforced (non dry-run) criterion fails; else inconclusive
-if any is inconclusive; else warn if any warns; else pass. A warn (and, with
+if any is inconclusive, or if none is enforced (every criterion dry_run: score
+None); else warn if any warns; else pass. A warn (and, with
 fail_closed false, an inconclusive) passes only with a named approver and a reason.
 """
 
@@ -179,6 +180,9 @@ def run_criterion(criterion, provider, context, progress=None, sleep=time.sleep)
 
 def verdict_of(results, fail_closed=True):
     enforced = [r for r in results if not r["dry_run"]]
+    if not enforced:
+        # Nothing was enforced (every criterion dry_run): no evidence the phase may go on.
+        return "inconclusive"
     verdicts = set(r["verdict"] for r in enforced)
     if "fail" in verdicts:
         return "fail"
@@ -191,6 +195,8 @@ def verdict_of(results, fail_closed=True):
 
 def score_of(results):
     enforced = [r for r in results if not r["dry_run"]]
+    if not enforced:
+        return None
     total = sum(r["weight"] for r in enforced)
     if not total:
         return 100.0
@@ -211,7 +217,8 @@ def evaluate(items, settings, context, progress=None, max_workers=None, approver
     verdict = verdict_of(results, fail_closed)
     # An approval is recorded only where it decided something.
     approvable = verdict == "warn" or (verdict == "inconclusive" and not fail_closed)
-    approved = bool(approver and reason) and approvable
+    # A blank approver or reason names no one and says nothing.
+    approved = bool(str(approver or "").strip() and str(reason or "").strip()) and approvable
     if verdict == "pass":
         passed = True
     elif verdict == "warn" or (verdict == "inconclusive" and not fail_closed):

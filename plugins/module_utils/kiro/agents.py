@@ -15,7 +15,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import changese
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
 
 SUBDIR = "agents"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 AGENT_HOOK_TRIGGERS = ("agentSpawn", "userPromptSubmit", "preToolUse", "postToolUse", "stop")
 _LISTS = ("tools", "allowedTools", "resources")
 _MAPS = ("mcpServers", "toolAliases", "toolsSettings", "hooks")

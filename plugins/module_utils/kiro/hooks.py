@@ -29,7 +29,7 @@ SUBDIR = "hooks"
 FORMATS = ("classic", "v1")
 CLASSIC_SUFFIX = ".kiro.hook"
 V1_SUFFIX = ".json"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 CLASSIC_TO_V1 = {
     "fileEdited": "PostFileSave",

@@ -22,7 +22,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.kiro import changese
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroParseError, KiroValidationError
 
 RELPATH = os.path.join("settings", "mcp.json")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/-]*\Z")
 
 # module/profile key -> mcp.json key
 FIELDS = (

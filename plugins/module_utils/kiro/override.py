@@ -40,7 +40,7 @@ def option():
     """The ``override_marker`` option of every module that writes on a host (a new dict each call)."""
     return {"override_marker": {"type": "path", "default": DEFAULT_MARKER}}
 
-CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY"
+CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e '{\"reason\": \"WHY, in a sentence\"}'"
 
 
 class OverrideActive(KiroError):

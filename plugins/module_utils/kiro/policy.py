@@ -127,6 +127,13 @@ def effective(policy, environment, phase):
     return policy
 
 
+def check_level(level, variable="autonomy level"):
+    """``level`` when it is an autonomy level; else KiroValidationError naming ``variable``."""
+    if not isinstance(level, str) or level not in LEVELS:
+        raise KiroValidationError(variable, "%r is not an autonomy level; use one of %s" % (level, ", ".join(LEVELS)))
+    return level
+
+
 def autonomy_rank(level):
     """0 (manual) .. 4 (full); raises KiroValidationError for an unknown level."""
     if level not in LEVELS:

@@ -19,7 +19,7 @@ __metaclass__ = type
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import (
     agents, autonomy, changeset, facts, hooks, mcp, policy)
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import steering, workflows
-from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroValidationError
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError, KiroValidationError
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import Plan
 
 KINDS = ("steering", "hooks", "mcp_servers", "agents", "workflows")
@@ -109,9 +109,19 @@ def policy_violations(roots, planned, safety_policy, user_settings=None):
 
 
 def refusal(found):
+    """The error that stops the write: a file that does not parse (one this profile does not
+    manage: Kiro cannot load it and the policy cannot be checked with it there) is said as
+    that, not as a policy breach; otherwise the policy violations."""
+    unreadable = [v for v in found if v["rule"] == "unreadable_config"]
+    if unreadable:
+        return KiroError("cannot read %s that this profile does not manage, so nothing was written (the safety "
+                         "policy cannot be checked while Kiro cannot load it): %s"
+                         % ("a file" if len(unreadable) == 1 else "%d files" % len(unreadable),
+                            "; ".join(v["detail"] for v in unreadable[:10])))
     lines = ["%s: %s (rule %s)" % (v["item"], v["detail"], v["rule"]) for v in found[:10]]
     more = "" if len(found) <= 10 else "; and %d more" % (len(found) - 10)
-    return "refusing to write a configuration that breaks the safety policy: %s%s" % ("; ".join(lines), more)
+    return KiroValidationError("policy", "refusing to write a configuration that breaks the safety policy: %s%s"
+                               % ("; ".join(lines), more))
 
 
 LEVEL_KEYS = ("agent_autonomy", "trusted_commands", "command_denylist", "hooks_enabled", "mcp_enabled",

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - PyYAML is present wherever Ansible run
 
 INCLUSIONS = ("always", "fileMatch", "manual", "auto")
 FRONT_KEYS = ("inclusion", "fileMatchPattern", "name", "description")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 SUBDIR = "steering"
 
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)

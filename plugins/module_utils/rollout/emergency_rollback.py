@@ -11,19 +11,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.kiro.platform.plugins.module_utils.emergency.incident.summary import (
-    IncidentError, check_incident_id)
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import words
+
+EXAMPLE = {"incident_id": "INC-42", "reason": "agent scaling down production deployments"}
 
 
-def request_problem(incident_id, reason):
-    """Why the request cannot start (nothing has changed yet), or "" when it can."""
-    try:
-        check_incident_id(incident_id)
-    except IncidentError:
-        return "incident_id is missing or invalid"
-    if not str(reason or "").strip():
-        return "reason is missing"
-    return ""
+def request_problem(incident_id, reason, min_length=None):
+    """Why the request cannot start (nothing has changed yet), or "" when it can.
+
+    The incident id is matched exactly; a reason that is blank or looks cut short by
+    ``-e "reason=a b c"`` (Ansible keeps ``a``) is refused with the quoting that works.
+    """
+    problems = [words.incident_problem(incident_id)]
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        problems.append("reason is missing")
+    else:
+        problems.append(words.reason_problem(reason, "reason", min_length, EXAMPLE["reason"]))
+    problems = [p for p in problems if p]
+    if not problems:
+        return ""
+    return "%s. Give both as JSON, which keeps every word: ansible-playbook ... playbooks/emergency_rollback.yml %s" % (
+        "; ".join(problems), words.quoted(EXAMPLE))
 
 
 def headline(summary):
@@ -68,9 +76,8 @@ def outcome(summary, record, opened):
     problems.extend("incident_opened not recorded in %s" % env for env in not_opened)
     incident_id = final.get("incident_id")
     if complete:
-        message = ("Emergency rollback %s complete. Post-mortem: %s. Lift the override with "
-                   "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY."
-                   % (incident_id, record.get("postmortem", "(check mode)"), incident_id))
+        message = ("Emergency rollback %s complete. Post-mortem: %s. Lift the override with %s."
+                   % (incident_id, record.get("postmortem", "(check mode)"), words.clear_command(incident_id)))
     else:
         message = "Emergency rollback %s INCOMPLETE: %s" % (incident_id, "; ".join(problems))
     return {"complete": complete, "lines": final.get("lines") or [], "message": message}

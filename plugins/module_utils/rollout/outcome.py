@@ -12,6 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import words
+
 
 def failing_criteria(criteria):
     """Names of the criteria that did not pass; a dry-run criterion never counts."""
@@ -21,11 +25,16 @@ def failing_criteria(criteria):
 def gate_stop_message(result):
     """Why the phase_gate role stops the play: verdict, score, approval, what failed, the report."""
     text = "Gate phase %s in %s: %s (score %s)." % (
-        result.get("phase"), result.get("environment"), str(result.get("verdict")).upper(), result.get("score"))
+        result.get("phase"), result.get("environment"), str(result.get("verdict")).upper(),
+        "n/a" if result.get("score") is None else result.get("score"))
     if result.get("needs_approval"):
-        text += " It needs approval: run again with -e gate_approver=NAME -e \"gate_approval_reason=WHY\"."
-    return "%s Not passing: %s. Report: %s" % (text, ", ".join(failing_criteria(result.get("criteria"))),
-                                               (result.get("reports") or {}).get("html"))
+        text += " It needs approval: run again with -e gate_approver=NAME %s." % words.quoted(
+            {"gate_approval_reason": "WHY, in a sentence"})
+    criteria = result.get("criteria") or []
+    failing = ", ".join(failing_criteria(criteria))
+    if criteria and all(c.get("dry_run") for c in criteria):
+        failing = "no criterion is enforced (every one is dry_run), so nothing was measured that could pass"
+    return "%s Not passing: %s. Report: %s" % (text, failing, (result.get("reports") or {}).get("html"))
 
 
 def phase_outcome(number, gate_results, on_failure="stop"):
@@ -52,8 +61,8 @@ def rollback_announcement(plan):
     """What a rollback (rollout.plan.rollback's result) is about to do, in one sentence."""
     steps = "; ".join("%s -> phase %s profile at %s" % (env, plan["content"], plan["levels"][env])
                       for env in plan["environments"])
-    return "Rolling back phase %s (%s): %s. The ledger goes back to phase %s." % (
-        plan["number"], plan["name"], steps, plan["to_phase"])
+    return "Rolling back phase %s (%s): %s. The ledger goes back to phase %s, recording the reason %s." % (
+        plan["number"], plan["name"], steps, plan["to_phase"], json.dumps(plan.get("reason"), ensure_ascii=False))
 
 
 def rollback_outcome(plan, verdicts, groups):

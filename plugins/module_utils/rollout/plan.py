@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import policy
+from ansible_collections.kiro.platform.plugins.module_utils.rollout import words
 
 ENVIRONMENTS = ("development", "staging", "production")
 
@@ -30,13 +31,11 @@ PHASES = {
 }
 
 
-def phase(number):
-    try:
-        number = int(number)
-    except (TypeError, ValueError):
-        number = None
-    if number not in PHASES:
-        raise ValueError("unknown phase %r: the rollout has phases 1 to 5" % (number,))
+def phase(number, variable="rollout_phase"):
+    problem = words.phase_problem(number, variable)
+    if problem:
+        raise ValueError(problem)
+    number = int(str(number).strip())
     return dict(PHASES[number], number=number)
 
 
@@ -61,10 +60,12 @@ def already_passed(number, states, gated):
                for env in gated or [])
 
 
-def refusals(number, states, approver=None, reason=None):
+def refusals(number, states, approver=None, reason=None, min_length=None):
     """Why phase ``number`` may not start, given each environment's ledger state.
 
-    ``states`` maps environment -> state (ledger state.derive output).
+    ``states`` maps environment -> state (ledger state.derive output); ``approver`` and
+    ``reason``: gate_approver and gate_approval_reason (None when not given), checked
+    whenever given (blank, or a reason cut short by -e "k=v" splitting, is refused).
     Returns a list of messages, each saying what is wrong and what to do.
     """
     info = phase(number)
@@ -73,10 +74,9 @@ def refusals(number, states, approver=None, reason=None):
     for env in touched:
         override = (states.get(env) or {}).get("override") or {}
         if override.get("active"):
-            out.append("%s is under a manual override since %s (incident %s: %s). Run "
-                       "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY first."
+            out.append("%s is under a manual override since %s (incident %s: %s). Run %s first."
                        % (env, override.get("ts"), override.get("incident_id"), override.get("reason"),
-                          override.get("incident_id")))
+                          words.clear_command(override.get("incident_id"))))
     for env, needed in info["requires"]:
         passed = (states.get(env) or {}).get("passed_phases") or []
         if needed not in passed:
@@ -84,9 +84,8 @@ def refusals(number, states, approver=None, reason=None):
                        "(and pass its gate) first." % (info["number"], needed, env,
                                                        "phases %s passed" % passed if passed else "none passed",
                                                        needed))
-    if info.get("approval") and not (approver and reason):
-        out.append("phase %d promotes to production: name the approver and the reason with "
-                   "-e gate_approver=NAME -e \"gate_approval_reason=WHY\"." % info["number"])
+    out.extend(words.approval_problems(approver, reason, required=bool(info.get("approval")), min_length=min_length,
+                                       what="phase %d promotes to production, which" % info["number"]))
     return out
 
 
@@ -138,27 +137,37 @@ def current_phase(states, environments):
     return max([int((states.get(env) or {}).get("phase") or 0) for env in environments] or [0])
 
 
-def rollback(number, states, available):
+DEFAULT_ROLLBACK_REASON = "rollback requested"
+
+
+def rollback(number, states, available, reason=None, min_length=None):
     """What ``playbooks/rollback.yml`` does, and why it may not.
 
-    ``number``: the phase to roll back, or None for the current phase of ``available``
-    (the environments the inventory has); ``states``: environment -> ledger state.
-    Returns {number, name, environments, content, levels (environment -> level),
-    to_phase, refusals}; ``refusals`` lists messages (empty when it may go ahead).
+    ``number``: the phase to roll back (rollback_phase), or None for the current phase of
+    ``available`` (the environments the inventory has); ``states``: environment -> ledger
+    state; ``reason``: rollback_reason (None: "rollback requested"), refused when blank or
+    cut short. Returns {number, name, environments, content, levels (environment -> level),
+    to_phase, reason, refusals}; ``refusals`` lists messages (empty when it may go ahead).
     """
     available = environments(available or [])
+    problems = [] if reason is None else [p for p in [words.reason_problem(
+        reason, "rollback_reason", min_length, "why the phase goes back")] if p]
+    if number not in (None, "") and words.phase_problem(number, "rollback_phase"):
+        return {"number": 0, "environments": [], "levels": {}, "reason": reason,
+                "refusals": [words.phase_problem(number, "rollback_phase")] + problems}
     if number in (None, ""):
         number = current_phase(states, available)
         if number == 0:
-            return {"number": 0, "environments": [], "levels": {}, "refusals": [
+            return {"number": 0, "environments": [], "levels": {}, "reason": reason, "refusals": [
                 "nothing to roll back: the ledger shows no phase passed in %s. Name the phase with "
                 "-e rollback_phase=N to roll back one that was applied but never passed its gate."
-                % (", ".join(available) or "this inventory's environments")]}
-    info = phase(number)
+                % (", ".join(available) or "this inventory's environments")] + problems}
+    info = phase(number, "rollback_phase")
     table = ROLLBACKS[info["number"]]
     targets = [env for env in table["environments"] if env in available]
     out = {"number": info["number"], "name": info["name"], "environments": targets,
-           "content": table["content"], "to_phase": info["number"] - 1, "refusals": [],
+           "content": table["content"], "to_phase": info["number"] - 1, "refusals": problems,
+           "reason": DEFAULT_ROLLBACK_REASON if reason is None else reason,
            "levels": dict((env, table["level"] or policy.plan_cap(env, table["content"])) for env in targets)}
     if not targets:
         out["refusals"].append("phase %d rolls back %s, and this inventory has none of them: use the inventory of "
@@ -170,8 +179,8 @@ def rollback(number, states, available):
             # The lockdown is stricter than any rollback: re-applying a profile would undo it.
             out["refusals"].append(
                 "%s is locked down under the manual override of incident %s, which is stricter than any rollback. "
-                "Lift it with playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e reason=WHY, then "
-                "roll back." % (env, override.get("incident_id"), override.get("incident_id")))
+                "Lift it with %s, then roll back." % (env, override.get("incident_id"),
+                                                       words.clear_command(override.get("incident_id"))))
     return out
 
 

@@ -78,7 +78,8 @@ def markdown(summary, ledgers, evidence_name, evidence_sha256, inventory=None):
             "(`--limit HOST`).",
             "2. Lift the override (this also removes the IAM deny policy and resumes what was suspended): "
             "`ansible-playbook %splaybooks/clear_override.yml -e incident_id=%s -e approver=NAME "
-            "-e \"reason=...\"`." % (inventory_arg, s["incident_id"]),
+            "-e '{\"reason\": \"WHY, in a sentence\"}'` (JSON: a `reason=a b c` extra var keeps only `a`)."
+            % (inventory_arg, s["incident_id"]),
             "3. Re-apply the phase (`playbooks/phaseN.yml`), or put a host's previous configuration back from the "
             "snapshot listed above with `kiro.platform.snapshot` (`operation: restore`).", ""]
     return "\n".join(out)

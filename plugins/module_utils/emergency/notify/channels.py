@@ -22,7 +22,7 @@ from ansible_collections.kiro.platform.plugins.module_utils.common.http import c
 from ansible_collections.kiro.platform.plugins.module_utils.emergency.notify import message
 
 TYPES = ("slack", "sns", "webhook")
-_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_.-]{1,256}$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_.-]{1,256}\Z")
 
 
 class Channel:

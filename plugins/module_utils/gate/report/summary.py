@@ -119,6 +119,8 @@ def outcome_line(report):
     names = [str(c.get("name")) for c in report.get("criteria") or []
              if not c.get("dry_run") and verdict(c) == word]
     which = ", ".join(names[:3]) + (" and %d more" % (len(names) - 3) if len(names) > 3 else "")
+    if word == "inconclusive" and not [c for c in report.get("criteria") or [] if not c.get("dry_run")]:
+        return "Result: blocked, inconclusive: no criterion is enforced (every one is dry_run)"
     if word == "inconclusive":
         return "Result: blocked, inconclusive (fail-closed): %s" % which if which else \
             "Result: blocked, inconclusive (fail-closed)"

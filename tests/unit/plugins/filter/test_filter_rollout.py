@@ -58,11 +58,11 @@ def test_compose_profile_deploys_content_inert_at_a_level_without_hooks_or_mcp()
 
 def test_rollout_phase_and_its_refusals():
     assert call("rollout_phase", "4")["apply"] == ("production",)
-    with pytest.raises(AnsibleFilterError, match="unknown phase 6"):
+    with pytest.raises(AnsibleFilterError, match="rollout_phase must be a phase number from 1 to 5 .*, not 6"):
         call("rollout_phase", 6)
     refusals = call("rollout_refusals", 4, {"staging": state(3, (1, 2, 3))})
-    assert len(refusals) == 1 and "name the approver" in refusals[0]
-    assert call("rollout_refusals", 4, {"staging": state(3, (1, 2, 3))}, "alice", "CAB-1") == []
+    assert len(refusals) == 1 and "needs a named approver and a reason" in refusals[0]
+    assert call("rollout_refusals", 4, {"staging": state(3, (1, 2, 3))}, "alice", "CAB-1 approved the change") == []
     override = {"active": True, "ts": "t", "incident_id": "INC-1", "reason": "r"}
     assert "INC-1" in call("rollout_refusals", 1, {"development": state(override=override)})[0]
 

@@ -33,7 +33,7 @@ def test_rollout_phase_cut_to_the_groups():
     full = FILTERS["rollout_phase"](2)
     assert tuple(full["apply"]) == ("development", "staging")
     assert FILTERS["rollout_phase"](2, {"staging": []})["apply"] == ["staging"]
-    with pytest.raises(AnsibleFilterError, match="kiro.platform.rollout_phase: unknown phase 9"):
+    with pytest.raises(AnsibleFilterError, match="kiro.platform.rollout_phase: rollout_phase must be a phase number from 1 to 5 .*, not 9"):
         FILTERS["rollout_phase"](9, {})
 
 
@@ -68,7 +68,7 @@ def test_outcomes_and_messages_pass_through():
 
 
 def test_emergency_filters_pass_through():
-    assert FILTERS["emergency_request_problem"]("INC-1", "") == "reason is missing"
+    assert FILTERS["emergency_request_problem"]("INC-1", "").startswith("reason is missing. ")
     summary = {"incident_id": "INC-1", "reason": "r", "counts": {"locked": 1, "targeted": 1}, "failed": [],
                "hosts": {"h": {"environment": "development"}}, "unreachable": [], "central": None,
                "complete": True, "lines": ["l"]}

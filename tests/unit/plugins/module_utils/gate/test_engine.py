@@ -318,9 +318,13 @@ def test_dry_run_inconclusive_not_enforced(script):
     assert report["verdict"] == "warn"
 
 
-def test_all_dry_run_passes(script):
-    report = run([crit("trial", [0], dry_run=True)])
-    assert report["verdict"] == "pass" and report["score"] == 100.0
+@pytest.mark.parametrize("steps", [[0], [1]])
+def test_a_gate_of_dry_run_criteria_only_is_inconclusive_and_does_not_pass(script, steps):
+    # Nothing enforced measured anything: no evidence the phase may go on, whatever the trials said.
+    report = run([crit("trial", steps, dry_run=True), crit("other", [1], dry_run=True)])
+    assert report["verdict"] == "inconclusive" and report["passed"] is False and report["score"] is None
+    assert [c["dry_run"] for c in report["criteria"]] == [True, True]
+
 
 
 def test_weights_and_score(script):
@@ -360,7 +364,7 @@ WARN = dict(steps=[0.87], warn="> 0.8")
 
 @pytest.mark.parametrize("approver, reason, passed", [
     (None, None, False), ("alice", None, False), (None, "known flake", False), ("", "known flake", False),
-    ("alice", "", False), ("alice", "known flake", True)])
+    ("alice", "", False), ("  ", "known flake", False), ("alice", " \t ", False), ("alice", "known flake", True)])
 def test_warn_passes_only_with_approver_and_reason(script, approver, reason, passed):
     report = run([crit(**WARN)], approver=approver, reason=reason)
     assert report["verdict"] == "warn" and report["needs_approval"] is True

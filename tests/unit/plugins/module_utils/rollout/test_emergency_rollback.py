@@ -8,17 +8,35 @@ from ansible_collections.kiro.platform.plugins.module_utils.rollout import emerg
 
 @pytest.mark.parametrize("incident_id, reason, problem", [
     ("INC-42", "agent deleting pods", ""),
-    ("a" * 64, "x", ""),
-    ("", "agent deleting pods", "incident_id is missing or invalid"),
-    ("INC 42", "agent deleting pods", "incident_id is missing or invalid"),
-    ("-INC", "agent deleting pods", "incident_id is missing or invalid"),
-    ("a" * 65, "x", "incident_id is missing or invalid"),
-    (None, "x", "incident_id is missing or invalid"),
+    ("a" * 64, "agent deleting pods", ""),
+    ("", "agent deleting pods", "incident_id is missing"),
+    ("INC 42", "agent deleting pods", "incident_id 'INC 42' must be 1-64 letters"),
+    ("-INC", "agent deleting pods", "incident_id '-INC' must be 1-64 letters"),
+    ("a" * 65, "agent deleting pods", "incident_id '%s' must be 1-64 letters" % ("a" * 65)),
+    (None, "agent deleting pods", "incident_id is missing"),
+    # "$" in the id's pattern matched before a trailing newline: the id is matched exactly now.
+    ("INC-42\n", "agent deleting pods", "incident_id 'INC-42\\n' must be 1-64 letters"),
     ("INC-42", "   ", "reason is missing"),
     ("INC-42", None, "reason is missing"),
+    # What -e "reason=agent scaling down production deployments" leaves of the reason.
+    ("INC-42", "agent", "reason 'agent' looks cut short (one word"),
+    ("INC-42", "pods gone", "reason 'pods gone' looks cut short (9 characters"),
 ])
 def test_the_request_needs_a_valid_incident_id_and_a_reason(incident_id, reason, problem):
-    assert er.request_problem(incident_id, reason) == problem
+    found = er.request_problem(incident_id, reason)
+    if not problem:
+        assert found == ""
+    else:
+        assert found.startswith(problem)
+        # The refusal shows the form that keeps every word, and nothing was done.
+        assert found.endswith("""-e '{"incident_id": "INC-42", "reason": "agent scaling down production deployments"}'""")
+
+
+def test_the_shortest_reason_is_a_variable():
+    assert er.request_problem("INC-42", "pods gone", min_length=5) == ""
+    assert er.request_problem("INC-42", "pods gone", min_length="20").startswith("reason 'pods gone' looks cut short")
+    with pytest.raises(ValueError, match="rollout_reason_min_length must be a whole number"):
+        er.request_problem("INC-42", "pods gone", min_length="ten")
 
 
 def lockdown(finished="2025-03-01T08:00:05.000Z", **extra):
@@ -67,7 +85,7 @@ def test_complete_only_when_the_summary_the_record_and_every_ledger_are():
     assert out["complete"] is True and out["lines"] == clean["lines"]
     assert out["message"] == ("Emergency rollback INC-42 complete. Post-mortem: incidents/INC-42/postmortem.md. "
                               "Lift the override with playbooks/clear_override.yml -e incident_id=INC-42 "
-                              "-e approver=NAME -e reason=WHY.")
+                              "-e approver=NAME -e '{\"reason\": \"WHY, in a sentence\"}'.")
     check_mode = er.outcome(clean, {"changed": False}, opened)
     assert "Post-mortem: (check mode)." in check_mode["message"]
 

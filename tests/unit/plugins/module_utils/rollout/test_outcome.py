@@ -27,7 +27,8 @@ def test_the_gate_stop_message_says_what_failed_and_where_the_report_is():
 def test_the_gate_stop_message_says_how_to_approve_a_warn():
     text = outcome.gate_stop_message(gate("staging", False, "warn", approval=True, score=0.86))
     assert text.startswith("Gate phase 1 in staging: WARN (score 0.86). It needs approval: run again with "
-                           "-e gate_approver=NAME -e \"gate_approval_reason=WHY\". Not passing: . Report: ")
+                           "-e gate_approver=NAME -e '{\"gate_approval_reason\": \"WHY, in a sentence\"}'. "
+                           "Not passing: . Report: ")
 
 
 def test_a_phase_passes_when_every_gate_passed():
@@ -56,12 +57,12 @@ def test_the_rollback_announcement_names_each_environment_and_level():
     three = plan.rollback(3, states(3), list(plan.ENVIRONMENTS))
     assert outcome.rollback_announcement(three) == (
         "Rolling back phase 3 (Staging deployment): staging -> phase 2 profile at manual. "
-        "The ledger goes back to phase 2.")
+        "The ledger goes back to phase 2, recording the reason \"rollback requested\".")
     five = plan.rollback(5, states(5), list(plan.ENVIRONMENTS))
     assert outcome.rollback_announcement(five) == (
         "Rolling back phase 5 (Optimisation and scaling): development -> phase 5 profile at conservative; "
         "staging -> phase 5 profile at conservative; production -> phase 5 profile at conservative. "
-        "The ledger goes back to phase 4.")
+        "The ledger goes back to phase 4, recording the reason \"rollback requested\".")
 
 
 GROUPS = {"development": ["d1", "d2"], "staging": ["s1"], "production": ["p1"]}

@@ -25,7 +25,7 @@ def test_a_phase_cut_to_the_inventory_keeps_what_it_requires():
 
 
 def test_an_unknown_phase_is_refused_even_cut_to_an_inventory():
-    with pytest.raises(ValueError, match="unknown phase"):
+    with pytest.raises(ValueError, match="rollout_phase must be a phase number from 1 to 5"):
         plan.for_inventory(6, ["development"])
 
 

@@ -52,9 +52,10 @@ def test_an_active_override_refuses_a_rollback_naming_the_incident():
     assert "INC-7" in out["refusals"][0] and "clear_override.yml" in out["refusals"][0]
 
 
-def test_an_unknown_phase_is_an_error():
-    with pytest.raises(ValueError, match="phases 1 to 5"):
-        plan.rollback(7, {}, ALL)
+def test_an_unknown_phase_is_refused_naming_rollback_phase():
+    out = plan.rollback(7, {}, ALL)
+    assert out["environments"] == [] and out["refusals"] == [
+        "rollback_phase must be a phase number from 1 to 5 (for example -e rollback_phase=3), not 7"]
 
 
 def test_verdicts_say_why_a_host_did_not_roll_back():
