@@ -14,6 +14,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.modules import ledger as documented
 from ansible_collections.kiro.platform.plugins.plugin_utils.controller_action import ControllerAction
@@ -38,7 +39,7 @@ class ActionModule(ControllerAction):
         try:
             ledger = operations.open_for(args, self._loader.get_basedir())
             result.update(operations.operate(ledger, args, check_mode=self._play_context.check_mode))
-        except LedgerError as exc:
+        except (LedgerError, UnsafePath) as exc:
             raise AnsibleActionFail(str(exc), result=operations.error_result(exc))
         if ledger.warnings:
             result["warnings"] = list(result.get("warnings") or []) + list(ledger.warnings)

@@ -15,7 +15,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import secrets
-from ansible_collections.kiro.platform.plugins.module_utils.kiro import profile
+from ansible_collections.kiro.platform.plugins.module_utils.kiro import changeset, profile
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.errors import KiroError
 from ansible_collections.kiro.platform.plugins.plugin_utils import override_guard, secret_args
 
@@ -30,7 +30,12 @@ class ActionModule(ActionBase):
         except AnsibleError as exc:
             raise AnsibleActionFail("steering %s: source %s not found: %s" % (item, source, to_text(exc)))
         with open(path, "rb") as handle:
-            return to_text(handle.read(), errors="surrogate_or_strict")
+            data = handle.read()
+        try:
+            # The one decoder of Kiro text files: an editor's UTF-8 BOM is not part of the content.
+            return changeset.decode_text(path, data)
+        except KiroError as exc:
+            raise AnsibleActionFail("steering %s: source %s: %s" % (item, source, exc))
 
     def _resolve(self, docs):
         resolved = []

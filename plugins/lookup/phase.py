@@ -55,6 +55,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.backends import KEY_OPTIONS
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.operations import open_for
@@ -81,6 +82,6 @@ class LookupModule(LookupBase):
                 phases.append(ledger.state()["phase"])
                 for warning in ledger.warnings:
                     display.warning(warning)
-            except LedgerError as exc:
+            except (LedgerError, UnsafePath) as exc:
                 raise AnsibleLookupError("kiro.platform.phase: %s: %s" % (environment, exc))
         return phases

@@ -98,6 +98,43 @@ changed_files:
   type: list
   elements: str
   sample: ["/srv/app/.vscode/settings.json", "/home/dev/.kiro/settings/permissions.yaml"]
+failed_path:
+  description:
+    - The file whose write failed part-way through the task (a read-only directory, a full disk). Everything
+      the task had already written was put back from what it read before writing (see RV(restored_files),
+      RV(unrestored_files)); C(changed) is true only when something could not be put back.
+  returned: failure, when a write failed part-way
+  type: str
+  sample: "/srv/app/.kiro/settings/mcp.json"
+touched_files:
+  description: Every file the task wrote or tried to write before the failure, RV(failed_path) first.
+  returned: failure, when a write failed part-way
+  type: list
+  elements: str
+  sample: ["/srv/app/.kiro/settings/mcp.json", "/srv/app/.kiro/steering/operations.md"]
+restored_files:
+  description: The files already written that were put back as they were before the task.
+  returned: failure, when a write failed part-way
+  type: list
+  elements: str
+  sample: ["/srv/app/.kiro/steering/operations.md"]
+unrestored_files:
+  description:
+    - The files that could not be put back (C(path), C(msg)) and are left changed; restore them from the
+      snapshot. Empty when the host is as it was before the task.
+  returned: failure, when a write failed part-way
+  type: list
+  elements: dict
+  sample: []
+override:
+  description:
+    - Why the write was refused - the host is under a manual override and nothing may raise it above the
+      lockdown until C(playbooks/clear_override.yml). Nothing was written.
+    - Refused on the host, by its override marker O(override_marker) - C(marker) (its path), C(incident_id)
+      (the latest incident) and C(incidents) (every incident in it).
+  returned: failure, when the task was refused under a manual override
+  type: dict
+  sample: {"marker": "/home/dev/.kiro-platform/override.json", "incident_id": "INC-42", "incidents": ["INC-42"]}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -28,7 +28,7 @@ description:
     so that gate reports and the status page carry it too.
   - C(verify) also checks each C(gate_passed) entry's C(report_sha256) against its evidence
     bundle and the JSON report named in C(details.report), when those files are on this
-    controller.
+    controller, and each gate report's C(ledger_anchor) against the entries (O(reports_dir)).
   - O(backend=local) keeps C(<path>/<environment>.jsonl) (one JSON entry per line, mode
     0640 in a 0750 directory) and the run lock C(<path>/<environment>.lock); writers
     serialise on a file lock. The head is C(<head_dir>/<environment>.head.json).
@@ -91,6 +91,16 @@ options:
     description: Seconds a lock lasts from when it is taken or extended.
     type: int
     default: 3600
+  reports_dir:
+    description:
+      - The gate reports directory (the playbooks' C(rollout_report_dir), default C(reports/) beside
+        C(playbooks/)). C(verify) reads every JSON gate report in C(<reports_dir>/<environment>/) and
+        those the gate entries name, and fails when a report's C(ledger_anchor) is not in the ledger -
+        its seq past the ledger's end (entries were removed from the end, even if the head was deleted
+        too) or an entry there with another sha256 - naming the report and the seq.
+      - A relative path is taken from the playbook's directory. Not given - only the reports the gate
+        entries name are checked.
+    type: path
   break_lock:
     description:
       - Replace another run's expired lock, or an unexpired one whose holder process is gone - it
@@ -227,7 +237,9 @@ key_id:
   returned: always
   type: str
 reports_checked:
-  description: How many gate report and evidence files C(verify) checked against their C(gate_passed) entries.
+  description:
+    - How many gate report and evidence files C(verify) checked against their C(gate_passed) entries,
+      plus the gate reports whose C(ledger_anchor) it checked.
   returned: when operation is verify and the ledger verifies
   type: int
 override_active:

@@ -21,6 +21,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.state import derive
 from ansible_collections.kiro.platform.plugins.modules import ledger as documented_ledger
@@ -52,7 +53,7 @@ def active_override(options, base_dir):
     try:
         ledger = operations.open_for(params, base_dir)
         entries = ledger.read()
-    except LedgerError as exc:
+    except (LedgerError, UnsafePath) as exc:
         raise AnsibleActionFail("cannot consult the ledger of %s for a manual override, so nothing was written to "
                                 "this host: %s" % (params["environment"], exc))
     return derive(entries, params["environment"])["override"], ledger.location, params["environment"]

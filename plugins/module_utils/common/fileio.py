@@ -56,7 +56,7 @@ def read_bytes(path, root=None):
         except FileNotFoundError:
             return None
         except OSError as exc:
-            _refuse_link(exc, dir_fd, name, path, root)
+            _refuse_link(exc, dir_fd, name, path, root, kind="file")
             raise
     finally:
         os.close(dir_fd)
@@ -77,7 +77,7 @@ def _link_target(dir_fd, name):
         return None
 
 
-def _refuse_link(exc, dir_fd, name, path, root):
+def _refuse_link(exc, dir_fd, name, path, root, kind="directory"):
     """Raise UnsafePath when ``exc`` (from opening ``name`` without following links) met a link."""
     if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
         return
@@ -85,7 +85,7 @@ def _refuse_link(exc, dir_fd, name, path, root):
     if target is not None:
         raise UnsafePath(path, "is a symbolic link to %s; nothing below %s is read or written through a "
                                "link (replace the link with a real %s, or stop managing this location)"
-                         % (target, root, "directory" if path != name else "file"))
+                         % (target, root, kind))
 
 
 def _below(path, root):
@@ -151,6 +151,33 @@ def _open_made(fd, part, current, base):
     except OSError as exc:
         _refuse_link(exc, fd, part, current, base)
         raise
+
+
+def open_file(path, flags, mode=DEFAULT_MODE, root=None):
+    """A descriptor of the regular file ``path`` opened with ``flags`` (``os.O_*``: O_APPEND,
+    O_CREAT, O_EXCL, ...), for the files written in place (an append-only log, a lock file).
+
+    Under the same rules as :func:`atomic_write`: ``root`` defaults to the file's own
+    directory, no link below it is followed (the file's own name included: a link is
+    refused, naming it and its target, and nothing is written through it), and anything but
+    a regular file is refused. Missing directories are not made (FileNotFoundError).
+    """
+    root = root if root is not None else os.path.dirname(os.path.abspath(path))
+    base, parts, name = _below(path, root)
+    dir_fd = open_dir(base, parts)
+    try:
+        try:
+            # O_NONBLOCK: a FIFO planted under the name must not hang the run (no effect on a file).
+            fd = os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC, mode, dir_fd=dir_fd)
+        except OSError as exc:
+            _refuse_link(exc, dir_fd, name, path, root, kind="file")
+            raise
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePath(path, "is not a regular file; it is not opened (move it away and run again)")
+    return fd
 
 
 def current_mode(path):

@@ -23,6 +23,8 @@ import hashlib
 import json
 import os
 
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import read_bytes
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import ChainBroken
 
@@ -122,10 +124,79 @@ def report_files(entry):
     return evidence, report
 
 
-def check_reports(entries, source):
+def _report_anchor(path):
+    """The ``ledger_anchor`` of the gate report ``path``: None when it has none (or is not a gate
+    report); raises ValueError when it does not parse."""
+    data = read_bytes(path)
+    if data is None:
+        return None
+    report = json.loads(data.decode("utf-8-sig"))
+    value = report.get("ledger_anchor") if isinstance(report, dict) else None
+    if value is None:
+        return None
+    if (not isinstance(value, dict) or not isinstance(value.get("seq"), int) or isinstance(value.get("seq"), bool)
+            or not isinstance(value.get("sha256"), str)):
+        raise ValueError("its ledger_anchor %r is not {seq, sha256}" % (value,))
+    return value
+
+
+def report_paths(entries, reports_dir=None, environment=None):
+    """The JSON gate reports whose anchors are checked: those the gate entries name, and every
+    ``*.json`` in ``<reports_dir>/<environment>/`` (so a report outlives the entries cut off a ledger)."""
+    paths = []
+    for entry in entries:
+        if entry.get("event") in ("gate_passed", "gate_failed"):
+            report = report_files(entry)[1]
+            if report and report.endswith(".json"):
+                paths.append(os.path.abspath(report))
+    if reports_dir and environment:
+        directory = os.path.join(reports_dir, environment)
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            names = []
+        paths.extend(os.path.join(os.path.abspath(directory), name) for name in names if name.endswith(".json"))
+    unique = []
+    for path in paths:
+        if path not in unique:
+            unique.append(path)
+    return unique
+
+
+def check_anchors(entries, source, reports_dir=None, environment=None):
+    """(ChainBroken or None, number of reports checked): each gate report's ``ledger_anchor``
+    against the ledger - its seq must be in it, with the sha256 the report recorded. A report
+    anchored past the ledger's end shows that entries were removed from the end (even with the
+    head deleted too)."""
+    checked = 0
+    for path in report_paths(entries, reports_dir, environment):
+        try:
+            if not os.path.isfile(path):
+                continue
+            recorded = _report_anchor(path)
+        except (ValueError, OSError, PlatformError) as exc:
+            return ChainBroken(None, "the gate report %s does not parse (%s); move it away or restore it"
+                               % (path, exc), source=source), checked
+        if recorded is None:
+            continue
+        seq, sha256 = recorded["seq"], recorded["sha256"].lower()
+        if seq > len(entries):
+            return ChainBroken(seq, "the gate report %s is anchored at seq %d (sha256 %s) but the ledger ends at seq "
+                                    "%d: entries were removed from its end (or the ledger was replaced); restore it "
+                                    "from a backup" % (path, seq, sha256, len(entries)), source=source), checked
+        actual = entries[seq - 1]["sha256"] if seq else model.GENESIS
+        if actual != sha256:
+            return ChainBroken(seq, "the gate report %s is anchored at seq %d with sha256 %s, but the ledger's entry "
+                                    "%d has sha256 %s: the ledger was rewritten (or the report belongs to another "
+                                    "ledger)" % (path, seq, sha256, seq, actual), source=source), checked
+        checked += 1
+    return None, checked
+
+
+def check_reports(entries, source, reports_dir=None, environment=None):
     """(ChainBroken or None, number of reports checked): each gate_passed entry's report_sha256
     against the sha256 of its evidence bundle and the evidence_sha256 in its JSON report, for
-    the files present on this controller."""
+    the files present on this controller; then every gate report's ledger anchor (check_anchors)."""
     checked = 0
     for entry in entries:
         if entry.get("event") != "gate_passed" or not entry.get("report_sha256"):
@@ -150,4 +221,5 @@ def check_reports(entries, source):
                                                  "gate report %s: the report or the entry was changed"
                                    % (entry["report_sha256"], recorded, report), source=source), checked
             checked += 1
-    return None, checked
+    broken, anchored = check_anchors(entries, source, reports_dir, environment)
+    return broken, checked + anchored

@@ -34,12 +34,15 @@ class LedgerBase:
         self.torn = None
         self.warnings = []
         self.reports_checked = 0
+        # Where this environment's gate reports are (<reports_dir>/<environment>/*.json): verify
+        # checks their ledger anchors against the entries.
+        self.reports_dir = None
 
     # --- verification ---------------------------------------------------------
 
     def audit(self, entries, reports=False):
         """None when ``entries`` (as last loaded) verify - chain, MACs, head and, with
-        ``reports``, the gate evidence - else the ChainBroken naming the first bad seq."""
+        ``reports``, the gate evidence and the gate reports' ledger anchors - else the ChainBroken naming the first bad seq."""
         broken = model.verify(entries, source=self.location, environment=self.environment, signer=self.signer)
         if broken is not None:
             return broken
@@ -49,7 +52,8 @@ class LedgerBase:
             return broken
         self.warnings = [w for w in self.warnings if w not in warnings] + warnings
         if reports:
-            broken, self.reports_checked = anchor_mod.check_reports(entries, self.location)
+            broken, self.reports_checked = anchor_mod.check_reports(entries, self.location, self.reports_dir,
+                                                                    self.environment)
         return broken
 
     def _check(self, entries, reports=False):

@@ -24,6 +24,7 @@ import json
 import os
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
 from ansible_collections.kiro.platform.plugins.module_utils.common.fileio import atomic_write, read_bytes
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import anchor as anchor_mod
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import entries as model
@@ -51,19 +52,25 @@ class LocalLedger(LedgerBase):
 
     # --- files ----------------------------------------------------------------
 
+    # Every file is opened through common/fileio below its directory (the ledger's, the head's):
+    # a ledger file, lock, flock or torn-aside name that is a symbolic link is refused, naming
+    # it, and nothing is read or written through it.
+
+    def _open(self, path, flags, root=None):
+        return fileio.open_file(path, flags, FILE_MODE, root=root or self.directory)
+
     def _ensure_directory(self):
         if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, DIR_MODE, exist_ok=True)
-            os.chmod(self.directory, DIR_MODE)
+            fileio.make_dirs(self.directory, DIR_MODE)
 
     @contextlib.contextmanager
     def _flock(self, exclusive):
         if exclusive:
             self._ensure_directory()
-            fd = os.open(self.flock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fd = self._open(self.flock_path, os.O_RDWR | os.O_CREAT)
         else:
             try:
-                fd = os.open(self.flock_path, os.O_RDONLY)
+                fd = self._open(self.flock_path, os.O_RDONLY)
             except (IOError, OSError) as exc:
                 if exc.errno != errno.ENOENT:
                     raise
@@ -78,10 +85,10 @@ class LocalLedger(LedgerBase):
             os.close(fd)
 
     def _load(self):
-        data = read_bytes(self.path)
+        data = read_bytes(self.path, root=self.directory)
         self.exists = data is not None
         data = data or b""
-        head = read_bytes(self.head_path)
+        head = read_bytes(self.head_path, root=self.head_dir)
         self.head = None if head is None else anchor_mod.parse_head(head, self.head_path)
         entries, torn = model.parse_lines(data, source=self.path)
         self.torn = torn
@@ -94,7 +101,7 @@ class LocalLedger(LedgerBase):
         for attempt in range(100):
             target = "%s.torn-%s%s" % (self.path, stamp, "" if attempt == 0 else ".%d" % attempt)
             try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+                fd = self._open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
                 break
             except (IOError, OSError) as exc:
                 if exc.errno != errno.EEXIST:
@@ -106,17 +113,19 @@ class LocalLedger(LedgerBase):
             os.fsync(fd)
         finally:
             os.close(fd)
-        with open(self.path, "r+b") as handle:
-            handle.truncate(torn["offset"])
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = self._open(self.path, os.O_RDWR)
+        try:
+            os.ftruncate(fd, torn["offset"])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         torn["moved_to"] = target
         self.warnings = [model.torn_warning(torn, self.path)]
         return data[:torn["offset"]]
 
     def _write_line(self, line):
-        created = not os.path.exists(self.path)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        created = not os.path.lexists(self.path)
+        fd = self._open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             if created:
                 os.fchmod(fd, FILE_MODE)
@@ -148,8 +157,7 @@ class LocalLedger(LedgerBase):
 
     def _write_head(self, entry):
         if not os.path.isdir(self.head_dir):
-            os.makedirs(self.head_dir, DIR_MODE, exist_ok=True)
-            os.chmod(self.head_dir, DIR_MODE)
+            fileio.make_dirs(self.head_dir, DIR_MODE)
         atomic_write(self.head_path, anchor_mod.head_bytes(anchor_mod.head_record(entry, self.signer)), FILE_MODE)
 
     def _append_locked(self, phase, event, actor, run_id, details, report_sha256, now):
@@ -180,12 +188,12 @@ class LocalLedger(LedgerBase):
 
     def current_lock(self):
         """The lock record, or None when the environment is not locked."""
-        data = read_bytes(self.lock_path)
+        data = read_bytes(self.lock_path, root=self.directory)
         return None if data is None else model.parse_lock(data, self.lock_path)
 
     def _create_lock(self, record):
         try:
-            fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            fd = self._open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         except (IOError, OSError) as exc:
             if exc.errno == errno.EEXIST:
                 raise LedgerError("%s appeared while the lock was being taken; run again" % self.lock_path)
@@ -225,5 +233,5 @@ class LocalLedger(LedgerBase):
         with self._flock(exclusive=True):
             if not model.check_unlock(self.current_lock(), self.environment, run_id):
                 return False
-            os.unlink(self.lock_path)
+            fileio.unlink(self.lock_path, root=self.directory)
             return True

@@ -54,9 +54,12 @@ def open_for(params, base_dir, client=None, kms_client=None):
     if keys.get("key_file"):
         keys["key_file"] = ledger_dir(keys["key_file"], base_dir)
     head_dir = ledger_dir(params["head_dir"], base_dir) if params.get("head_dir") else None
-    return open_ledger(params["backend"], params["environment"], path=path, bucket=params["bucket"],
-                       prefix=params["prefix"], client=client, kms_client=kms_client, head_dir=head_dir,
-                       head_prefix=params.get("head_prefix"), **dict(keys, **settings))
+    ledger = open_ledger(params["backend"], params["environment"], path=path, bucket=params["bucket"],
+                         prefix=params["prefix"], client=client, kms_client=kms_client, head_dir=head_dir,
+                         head_prefix=params.get("head_prefix"), **dict(keys, **settings))
+    if params.get("reports_dir"):
+        ledger.reports_dir = ledger_dir(params["reports_dir"], base_dir)
+    return ledger
 
 
 def error_result(exc):
@@ -174,7 +177,7 @@ def operate(ledger, params, check_mode=False):
             out.update(failed=True, msg=str(broken))
         else:
             out["reports_checked"] = ledger.reports_checked
-            out["msg"] = "%s: %d entries, chain intact, every entry signed, head matches (anchor seq %d, sha256 " \
-                         "%s); %d gate report files checked" % (where, len(entries), out["anchor"]["seq"], out["anchor"]["sha256"],
-                                                   ledger.reports_checked)
+            out["msg"] = ("%s: %d entries, chain intact, every entry signed, head matches (anchor seq %d, sha256 %s); "
+                          "%d gate report files checked (evidence and ledger anchors)"
+                          % (where, len(entries), out["anchor"]["seq"], out["anchor"]["sha256"], ledger.reports_checked))
     return out

@@ -26,6 +26,8 @@ import hmac
 import os
 import stat
 
+from ansible_collections.kiro.platform.plugins.module_utils.common import fileio
+from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
 
 MIN_SECRET_BYTES = 32
@@ -114,10 +116,12 @@ def _inside(path, directory):
 
 def _create_key_file(path):
     parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        os.makedirs(parent, KEY_DIR_MODE, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, KEY_FILE_MODE)
+        if not os.path.isdir(parent):
+            fileio.make_dirs(parent, KEY_DIR_MODE)
+        fd = fileio.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
+    except UnsafePath as exc:
+        raise LedgerError("cannot create the ledger key file: %s" % exc)
     except (IOError, OSError) as exc:
         if exc.errno == errno.EEXIST:
             return  # another run made it first: use theirs

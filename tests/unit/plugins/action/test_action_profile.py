@@ -35,6 +35,20 @@ def test_sources_are_read_and_secrets_split_before_the_module(action, tmp_path):
     assert sent["mcp_servers"][0]["env"] == {}
 
 
+def test_a_utf8_bom_at_the_start_of_a_source_is_not_part_of_the_steering_content(action, tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "bom.md").write_bytes(b"\xef\xbb\xbf# Operations\nCaf\xc3\xa9 first.\n")
+    result, calls = run(action, tmp_path, {"steering": [{"name": "operations", "source": "bom.md"}]})
+    assert calls[0]["module_args"]["steering"] == [{"name": "operations", "content": "# Operations\nCaf\u00e9 first.\n"}]
+
+
+def test_a_source_that_is_not_utf8_is_refused_naming_it(action, tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "latin1.md").write_bytes(b"caf\xe9\n")
+    with pytest.raises(AnsibleActionFail, match="steering operations: source latin1.md: .*not UTF-8"):
+        run(action, tmp_path, {"steering": [{"name": "operations", "source": "latin1.md"}]})
+
+
 def test_a_missing_source_is_named(action, tmp_path):
     with pytest.raises(AnsibleActionFail, match="steering operations: source nowhere.md not found"):
         run(action, tmp_path, {"steering": [{"name": "operations", "source": "nowhere.md"}]})
