@@ -20,6 +20,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import aws
+from ansible_collections.kiro.platform.plugins.module_utils.kiro.override import CLEAR_HINT
 from ansible_collections.kiro.platform.plugins.module_utils.ledger import operations
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import UnsafePath
 from ansible_collections.kiro.platform.plugins.module_utils.ledger.entries import LedgerError
@@ -28,7 +29,6 @@ from ansible_collections.kiro.platform.plugins.modules import ledger as document
 from ansible_collections.kiro.platform.plugins.plugin_utils import argspec
 
 OPTION = "override_ledger"
-CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e '{\"reason\": \"WHY, in a sentence\"}'"
 
 
 def ledger_params(options):

@@ -71,8 +71,8 @@ def read_json(path):
         return json.load(handle)
 
 
-def tree(path, skip=("ledger", "reports")):
-    """{relative path: bytes} of every file under ``path`` (the ledger and reports left out)."""
+def tree(path, skip=("ledger", "reports", "keys", "ledger-head")):
+    """{relative path: bytes} of every file under ``path`` (the ledger, its key and head, and reports left out)."""
     out = {}
     for base, dirs, files in os.walk(path):
         if base == str(path):

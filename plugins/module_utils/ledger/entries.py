@@ -30,6 +30,7 @@ import socket
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.common.names import INCIDENT_ID
 
 EVENTS = ("started", "applied", "gate_passed", "gate_failed", "approved", "rolled_back", "override_set",
           "override_cleared", "lock_broken", "incident_opened", "ledger_migrated")
@@ -50,9 +51,9 @@ ENTRY_MAC_CONTEXT = b"kiro.platform ledger entry v1\n"
 PROGRESS_EVENTS = ("started", "applied", "gate_passed", "approved")
 
 UTC = datetime.timezone.utc
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 # Environment names become file and object names: no separators, no dot-dot.
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 
 class LedgerError(PlatformError):
@@ -205,8 +206,9 @@ def _check_details(event, details):
         check_phase(details.get("to_phase"), "details.to_phase (the phase a rollback returns to)")
     if event in ("override_set", "override_cleared"):
         incident = details.get("incident_id")
-        if not isinstance(incident, str) or not incident.strip():
-            raise LedgerError("details.incident_id: %s needs the incident id" % event)
+        if not isinstance(incident, str) or not INCIDENT_ID.match(incident):
+            raise LedgerError("details.incident_id: %s needs the incident id (letters, digits, '.', '_', '-'), not %r"
+                              % (event, incident))
     return details
 
 

@@ -10,12 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 
 from ansible_collections.kiro.platform.plugins.module_utils.common import clock
 from ansible_collections.kiro.platform.plugins.module_utils.common.errors import PlatformError
+from ansible_collections.kiro.platform.plugins.module_utils.common.names import INCIDENT_ID
 
-INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # \Z: "$" also matches before a trailing newline
 
 # What a host's lockdown came to.
 LOCKED, PARTIAL, UNREACHABLE, FAILED, NOT_RUN, PREDICTED = (
