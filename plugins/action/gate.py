@@ -72,7 +72,7 @@ class ActionModule(ControllerAction):
         secrets = secrets_mod.Scrubber().add_settings(args["providers"])
         definition = {"criteria": items, "providers": args["providers"], "policy": args["policy"]}
         written = report_writer.write_all(evaluated, report_dir, secrets=secrets, gate_definition=definition,
-                                         ledger_anchor=anchor)
+                                          ledger_anchor=anchor)
         clean = secrets_mod.redact(evaluated, secrets=secrets)
         result.update({
             "changed": False,

@@ -140,8 +140,8 @@ def test_a_gate_approval_reason_cut_short_is_refused_before_anything_is_evaluate
 
 
 def test_a_blank_production_approver_is_refused_by_the_phase_preflight(applied):
-    run = run_playbook("phase4.yml", applied, "-e", json.dumps({"gate_approver": " ",
-                                                                 "gate_approval_reason": "CHG-1234 approved by the CAB"}))
+    words = {"gate_approver": " ", "gate_approval_reason": "CHG-1234 approved by the CAB"}
+    run = run_playbook("phase4.yml", applied, "-e", json.dumps(words))
     assert run.rc != 0
     assert "gate_approver is missing or blank" in text(run)
     cut = run_playbook("phase4.yml", applied, "-e", "gate_approver=alice", "-e", "gate_approval_reason=CHG-1234 approved")

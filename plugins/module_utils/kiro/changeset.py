@@ -324,9 +324,9 @@ def workspace_roots(workspaces, create=False):
         workspace = os.path.normpath(workspace)
         real = os.path.realpath(workspace)
         if real == os.sep:
+            how = "" if workspace == real else " (a link to /)"
             raise KiroValidationError(_variable(index), "%s is the root directory%s; a workspace is one project's "
-                                      "checkout (fix kiro_workspaces)" % (workspace, "" if workspace == real else
-                                                                           " (a link to /)"))
+                                      "checkout (fix kiro_workspaces)" % (workspace, how))
         for other, (other_index, other_real) in seen.items():
             if real == other_real:
                 raise KiroValidationError(_variable(index), "%s is listed twice (as %s in %s)"

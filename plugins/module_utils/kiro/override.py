@@ -36,9 +36,11 @@ WRITER_WAIT = 30.0
 LOCKDOWN_WAIT = 5.0
 _POLL = 0.01
 
+
 def option():
     """The ``override_marker`` option of every module that writes on a host (a new dict each call)."""
     return {"override_marker": {"type": "path", "default": DEFAULT_MARKER}}
+
 
 CLEAR_HINT = "playbooks/clear_override.yml -e incident_id=%s -e approver=NAME -e '{\"reason\": \"WHY, in a sentence\"}'"
 

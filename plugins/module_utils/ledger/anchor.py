@@ -84,8 +84,8 @@ def check_head(entries, head, signer, environment, source, head_location, ledger
                                             "forged or written with another key" % (head_location, signer.key_id),
                            source=source), []
     if head["environment"] != environment:
-        return ChainBroken(head["seq"], "the head record %s belongs to environment %r" % (head_location,
-                                                                                         head["environment"]),
+        return ChainBroken(head["seq"], "the head record %s belongs to environment %r"
+                           % (head_location, head["environment"]),
                            source=source), []
     if not ledger_exists:
         return ChainBroken(head["seq"], "the ledger is missing while its head %s records seq %d (sha256 %s): it was "

@@ -48,8 +48,8 @@ class HmacKey:
         if isinstance(secret, str):
             secret = secret.encode("utf-8")
         if len(secret) < MIN_SECRET_BYTES:
-            raise LedgerError("%s: a ledger key needs at least %d bytes, it has %d" % (source, MIN_SECRET_BYTES,
-                                                                                        len(secret)))
+            raise LedgerError("%s: a ledger key needs at least %d bytes, it has %d"
+                              % (source, MIN_SECRET_BYTES, len(secret)))
         self._secret = secret
         self.source = source
         self.key_id = "hmac:" + hashlib.sha256(_FINGERPRINT_PREFIX + secret).hexdigest()[:16]

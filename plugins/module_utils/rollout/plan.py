@@ -179,8 +179,8 @@ def rollback(number, states, available, reason=None, min_length=None):
             # The lockdown is stricter than any rollback: re-applying a profile would undo it.
             out["refusals"].append(
                 "%s is locked down under the manual override of incident %s, which is stricter than any rollback. "
-                "Lift it with %s, then roll back." % (env, override.get("incident_id"),
-                                                       words.clear_command(override.get("incident_id"))))
+                "Lift it with %s, then roll back."
+                % (env, override.get("incident_id"), words.clear_command(override.get("incident_id"))))
     return out
 
 

@@ -27,8 +27,8 @@ def render(report):
     if report.get("evidence_sha256"):
         lines.append("Evidence sha256: %s" % report["evidence_sha256"])
     if report.get("ledger_anchor"):
-        lines.append("Ledger anchor: seq %s, sha256 %s" % (report["ledger_anchor"].get("seq"),
-                                                        report["ledger_anchor"].get("sha256")))
+        anchor = report["ledger_anchor"]
+        lines.append("Ledger anchor: seq %s, sha256 %s" % (anchor.get("seq"), anchor.get("sha256")))
     lines += ["", "| Criterion | Verdict | Measured | Condition | Samples | Provider |",
               "|---|---|---|---|---|---|"]
     criteria = report.get("criteria") or []

@@ -183,8 +183,8 @@ def test_every_secret_capable_option_is_protected(label, name, spec):
 def test_the_walk_finds_what_it_should():
     """The checker itself: a secret-named or free-form option without protection is reported."""
     spec = {"name": {"type": "str"}, "api_token": {"type": "str"},
-            "items": {"type": "list", "elements": "dict", "options": {"extra": {"type": "dict"},
-                                                                     "password": {"type": "str", "no_log": True}}}}
+            "items": {"type": "list", "elements": "dict",
+                      "options": {"extra": {"type": "dict"}, "password": {"type": "str", "no_log": True}}}}
     assert unprotected("nothing", spec) == ["api_token", "items.extra"]
 
 
@@ -227,6 +227,7 @@ def _module_output(name, module_args):
 
     saved = module.AnsibleModule
     module.AnsibleModule = Real
+    real = None
     try:
         with patch_module_args(module_args):
             module.main()
@@ -234,6 +235,7 @@ def _module_output(name, module_args):
         real = built.args[0]
     finally:
         module.AnsibleModule = saved
+    assert real is not None, "%s never built its AnsibleModule" % module.__name__
     invocation = json.dumps(remove_values({"invocation": {"module_args": real.params}}, real.no_log_values))
     return real, invocation, " ".join(logged)
 

@@ -326,7 +326,6 @@ def test_a_gate_of_dry_run_criteria_only_is_inconclusive_and_does_not_pass(scrip
     assert [c["dry_run"] for c in report["criteria"]] == [True, True]
 
 
-
 def test_weights_and_score(script):
     report = run([crit("p", [1], weight=3),                    # pass: 1.0
                   crit("w", [0.87], warn="> 0.8", weight=2),   # warn: 0.5

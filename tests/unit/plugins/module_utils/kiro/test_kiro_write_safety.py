@@ -314,7 +314,7 @@ def test_a_failed_undo_is_reported_changed_naming_the_file(tmp_path, monkeypatch
         return real_rename(src, dst, **kwargs)
 
     monkeypatch.setattr(os, "rename", failing)
-    monkeypatch.setattr(os, "unlink", lambda *a, **k: (_ for _ in ()).throw(OSError(30, "Read-only file system")))
+    monkeypatch.setattr(os, "unlink", lambda *a, **k: (_unused for _unused in ()).throw(OSError(30, "Read-only file system")))
     with pytest.raises(WriteFailed) as err:
         _apply_profile(roots([ws]))
     monkeypatch.undo()
