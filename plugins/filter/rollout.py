@@ -69,6 +69,10 @@ def rollout_approval_problems(approver, reason, min_length=None):
     return rollout_words.approval_problems(approver, reason, min_length=min_length)
 
 
+def rollout_migrate_problems(environment, actor, reason, min_length=None):
+    return rollout_words.migrate_problems(environment, actor, reason, min_length)
+
+
 def rollout_rollback(number, states, environments, reason=None, min_length=None):
     return rollout_plan.rollback(None if number in (None, "") else number, states, environments, reason, min_length)
 
@@ -155,6 +159,7 @@ class FilterModule(object):
             "rollout_phase_problem": _wrap(rollout_phase_problem),
             "rollout_refusals": _wrap(rollout_refusals),
             "rollout_approval_problems": _wrap(rollout_approval_problems),
+            "rollout_migrate_problems": _wrap(rollout_migrate_problems),
             "rollout_rollback": _wrap(rollout_rollback),
             "rollout_rollback_verdicts": _wrap(rollout_rollback_verdicts),
             "policy_violations": _wrap(policy_violations),

@@ -102,6 +102,17 @@ def approval_problems(approver, reason, required=False, min_length=None, what="t
     return [problem for problem in out if problem]
 
 
+def migrate_problems(environment, actor, reason, min_length=None):
+    """What is wrong with a ledger migration's ``ledger_environment``, ``actor`` and ``reason`` (empty when fine)."""
+    out = []
+    if not isinstance(environment, str) or not environment.strip():
+        out.append("ledger_environment is missing or blank: name the ledger to sign, for example "
+                   "-e ledger_environment=development")
+    out.append(name_problem(actor, "actor"))
+    out.append(reason_problem(reason, "reason", min_length, "why this ledger is signed now"))
+    return [problem for problem in out if problem]
+
+
 def phase_problem(value, variable="rollout_phase"):
     """Why ``value`` is not a phase number 1..5, naming ``variable`` and what it got, or ""."""
     if not isinstance(value, bool):

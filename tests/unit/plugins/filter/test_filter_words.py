@@ -64,3 +64,11 @@ def test_the_rollback_filter_takes_the_reason():
     out = FILTERS["rollout_rollback"]("x", {}, ["development"], "hooks")
     assert out["refusals"][0].startswith("rollback_phase must be a phase number")
     assert out["refusals"][1].startswith("rollback_reason 'hooks' looks cut short")
+
+
+def test_a_migration_needs_the_environment_who_and_a_whole_reason():
+    migrate = FILTERS["rollout_migrate_problems"]
+    assert migrate("development", "alice", "signing the ledger written by release 0.1") == []
+    problems = migrate(" ", "\t", "signing")
+    assert [p.split(" ", 1)[0] for p in problems] == ["ledger_environment", "actor", "reason"]
+    assert "looks cut short" in problems[2] and '{"reason": "signing ..."}' in problems[2]
