@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import sys
-import uuid
 
 import pytest
 
@@ -30,14 +29,6 @@ OTHER = HmacKey(b"another-key-" + b"1" * 32, "another key")
 @pytest.fixture
 def ledger(tmp_path):
     return LocalLedger(str(tmp_path / "ledger"), "staging", KEY)
-
-
-@pytest.fixture
-def s3(moto):
-    client = moto.client("s3")
-    bucket = "ledger-%s" % uuid.uuid4().hex[:12]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
 
 
 def fill(ledger, count):

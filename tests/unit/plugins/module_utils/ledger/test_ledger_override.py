@@ -4,7 +4,6 @@ read and its write."""
 
 import os
 import sys
-import uuid
 
 import pytest
 
@@ -22,14 +21,6 @@ KEY = signing_key()
 REFUSED = ("started", "applied", "gate_passed", "approved")
 ALLOWED = {"gate_failed": {}, "rolled_back": {"to_phase": 1}, "override_set": {"incident_id": "INC-8"},
            "lock_broken": {}, "incident_opened": {"incident_id": "INC-7"}}
-
-
-@pytest.fixture
-def s3(moto):
-    client = moto.client("s3")
-    bucket = "ledger-%s" % uuid.uuid4().hex[:12]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -24,14 +24,6 @@ UTC = datetime.timezone.utc
 T0 = datetime.datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def s3(moto):
-    client = moto.client("s3")
-    bucket = "ledger-%s" % uuid.uuid4().hex[:12]
-    client.create_bucket(Bucket=bucket)
-    return client, bucket
-
-
 def body(client, bucket, key):
     return client.get_object(Bucket=bucket, Key=key)["Body"].read()
 
