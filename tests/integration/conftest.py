@@ -82,3 +82,17 @@ def tree(path, skip=("ledger", "reports", "keys", "ledger-head")):
             with open(full, "rb") as handle:
                 out[os.path.relpath(full, path)] = handle.read()
     return out
+
+
+def text(run):
+    """A run's output and errors with the YAML callback's line wrapping undone."""
+    return " ".join((run.out + run.err).split())
+
+
+def ledger(sandbox, environment):
+    """The entries of ``environment``'s local ledger in a sandbox, oldest first ([] when it has none)."""
+    path = os.path.join(str(sandbox), "ledger", "%s.jsonl" % environment)
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]

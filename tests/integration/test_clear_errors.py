@@ -3,15 +3,11 @@
 import json
 import os
 
-from conftest import run_playbook, tree, workspace
+from conftest import run_playbook, text, tree, workspace
 
 # What the controller keeps under the sandbox (the ledger, its key and head anchor, reports):
 # not host files.
 CONTROLLER = ("ledger", "reports", "keys", "ledger-head")
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
 
 
 def test_a_non_numeric_rollout_phase_names_the_variable_before_anything(sandbox):

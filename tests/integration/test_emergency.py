@@ -16,7 +16,7 @@ import tarfile
 
 import pytest
 
-from conftest import ROOT, run_playbook, tree, workspace
+from conftest import ROOT, ledger, run_playbook, text, tree, workspace
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
@@ -35,18 +35,6 @@ KUBE_TOKEN = "kube-S3cret-token-8c1d"
 SECRETS = (SLACK_TOKEN, HOOK_TOKEN, KUBE_TOKEN)
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 INCIDENT = {"incident_id": "INC-42", "reason": "agent scaled down production deployments"}
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
-
-
-def ledger(sandbox, environment):
-    path = os.path.join(str(sandbox), "ledger", "%s.jsonl" % environment)
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def kiro_files(sandbox):

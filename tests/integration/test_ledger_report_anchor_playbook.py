@@ -4,11 +4,7 @@ and whose head was deleted is then refused by the next run's verify, naming the 
 import json
 import os
 
-from conftest import run_playbook
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
+from conftest import run_playbook, text
 
 
 def test_a_cut_ledger_with_its_head_deleted_is_refused_by_the_gate_reports_anchor(sandbox):

@@ -7,29 +7,16 @@ JSON form's words byte for byte in the ledger.
 """
 
 import json
-import os
 
 import pytest
 
-from conftest import run_playbook
+from conftest import ledger, run_playbook, text
 
 REASON = "agent scaling down production deployments"
 INCIDENT = {"incident_id": "INC-42", "reason": REASON}
 # The emergency run locks down the development hosts only (the sandbox has workspaces there);
 # the override still goes into every environment's ledger.
 TARGETS = ("-e", "emergency_targets=development")
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
-
-
-def ledger(sandbox, environment):
-    path = os.path.join(str(sandbox), "ledger", "%s.jsonl" % environment)
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def events(sandbox, environment, event):

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, tree
+from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, text, tree
 
 from ansible_collections.kiro.platform.plugins.module_utils.kiro import facts
 from ansible_collections.kiro.platform.plugins.module_utils.kiro.changeset import roots_for
@@ -30,10 +30,6 @@ PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks"
 DEV = ("dev-workstation-1", "dev-workstation-2")
 INCIDENT = {"incident_id": "INC-77", "reason": "agent deleting pods in staging"}
 SUCCESS = ("started", "applied", "gate_passed", "approved", "rolled_back")
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
 
 
 def entries(sandbox, environment):

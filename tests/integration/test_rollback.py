@@ -8,13 +8,9 @@ import shutil
 
 import pytest
 
-from conftest import run_playbook, tree, workspace
+from conftest import run_playbook, text, tree, workspace
 
 HOSTS = ("dev-workstation-1", "dev-workstation-2")
-
-
-def text(run):
-    return " ".join((run.out + run.err).split())
 
 
 def events(sandbox, environment):

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, tree
+from conftest import BIN, ROOT, ansible_env, read_json, run_playbook, text, tree
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
@@ -54,10 +54,6 @@ APPROVAL = ("-e", json.dumps({"gate_approver": "alice", "gate_approval_reason": 
 
 
 # --- helpers ------------------------------------------------------------------
-
-def text(run):
-    """The run's output with the YAML callback's line wrapping undone."""
-    return " ".join((run.out + run.err).split())
 
 
 def ledger_dir(sandbox):
